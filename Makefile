@@ -1,0 +1,55 @@
+# dmlctl: `make demo` shows it working, `make test` proves it. Both set up what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# Every podman call (dmlctl's and molecule's) uses the project's runtime and ulimits.
+export CONTAINERS_CONF := $(CURDIR)/dmlctl/data/containers.conf
+# molecule and ansible-runner look for ansible-* on PATH.
+export PATH := $(BIN):$(PATH)
+SYSTEM_PACKAGES := podman runc debootstrap openjdk-17-jre-headless openssh-client curl tar
+
+.PHONY: setup system-packages demo test lint unit bench clean
+
+setup: system-packages $(VENV)/.installed
+
+# As root on Debian/Ubuntu: install what is missing. Otherwise: say exactly what to install.
+system-packages:
+	@if ! command -v dpkg-query >/dev/null; then \
+	  echo "note: not a Debian-family system; make sure these are installed: $(SYSTEM_PACKAGES)"; \
+	  exit 0; fi; \
+	missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "installing system packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "missing system packages:" $$missing; \
+	  echo "install them with: sudo apt-get install" $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "dmlctl needs Python 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: setup
+	$(BIN)/dmlctl demo
+
+lint: setup
+	$(BIN)/ruff check dmlctl tests
+	$(BIN)/ruff format --check dmlctl tests
+	@if [ -d roles ]; then $(BIN)/ansible-lint --profile production roles playbooks; fi
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+# Unit tests, then integration tests on rehearsal labs (and molecule scenarios, run from pytest).
+test: setup lint
+	$(BIN)/pytest tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,50 @@
+"""The `dmlctl` command: wires the command groups together and turns errors into exit codes."""
+
+import sys
+
+import typer
+
+from dmlctl import __version__
+from dmlctl.commands import demo, lab
+from dmlctl.console import err
+from dmlctl.errors import DmlctlError
+
+app = typer.Typer(
+    name="dmlctl",
+    help="Deploy Apache Spark and H2O-3 clusters to lab machines, check them, submit ML jobs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(lab.app, name="lab")
+app.command()(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dmlctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Deploy Apache Spark and H2O-3 clusters to lab machines, check them, submit ML jobs."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: expected failures print one or two lines, never a traceback."""
+    try:
+        app(args=argv, prog_name="dmlctl")
+    except DmlctlError as error:
+        err.print(f"[bold red]error:[/] {error.message}", highlight=False, soft_wrap=True)
+        if error.hint:
+            err.print(f"  next: {error.hint}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,114 @@
+"""`dmlctl lab`: rehearsal labs of real machines (podman + systemd + sshd) on this box."""
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dmlctl import lab as labs
+from dmlctl.console import err, out, print_json
+
+app = typer.Typer(
+    help="Rehearsal labs: N real machines on this box to deploy to, try and test.",
+    no_args_is_help=True,
+)
+
+NameOption = Annotated[
+    str | None, typer.Option("--name", help="Lab name (default: the active lab).")
+]
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]•[/] {message}", highlight=False)
+
+
+@app.command()
+def up(
+    nodes: Annotated[int, typer.Option("--nodes", "-n", help="Number of machines.")] = 3,
+    name: Annotated[str, typer.Option("--name", help="Lab name.")] = "lab",
+) -> None:
+    """Create a lab of NODES machines and write an Ansible inventory for it.
+
+    node1 is the Spark master, the other nodes Spark workers, every node an H2O node.
+    The lab becomes the active one: commands given no inventory use it.
+    """
+    lab = labs.up(nodes, name, progress=_progress)
+    _print_nodes(lab)
+    err.print(f"inventory: {lab.inventory}", highlight=False)
+    err.print(f"log in:    dmlctl lab ssh {lab.nodes[0].name}", highlight=False)
+
+
+@app.command()
+def down(name: NameOption = None) -> None:
+    """Remove a lab: its containers, network, SSH key, inventory and state."""
+    labs.down(labs.resolve_name(name), progress=_progress)
+
+
+@app.command("ls")
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+) -> None:
+    """List the labs with their inventories and node addresses."""
+    found = labs.list_labs()
+    active = labs.active()
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": lab.name,
+                    "inventory": str(lab.inventory),
+                    "active": active is not None and active.name == lab.name,
+                    "nodes": [{"name": n.name, "ip": n.ip} for n in lab.nodes],
+                }
+                for lab in found
+            ]
+        )
+        return
+    if not found:
+        err.print("no labs; create one with `dmlctl lab up`")
+        return
+    table = Table("lab", "nodes", "running", "inventory", box=None)
+    table.columns[3].overflow = "fold"
+    for lab in found:
+        running = labs.running_nodes(lab)
+        mark = " (active)" if active is not None and active.name == lab.name else ""
+        table.add_row(
+            lab.name + mark,
+            " ".join(f"{n.name}={n.ip}" for n in lab.nodes),
+            f"{len(running)}/{len(lab.nodes)}",
+            str(lab.inventory),
+        )
+    out.print(table)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def ssh(
+    ctx: typer.Context,
+    node: Annotated[str, typer.Argument(help="Node name (node1, ...) or its IP.")],
+    name: NameOption = None,
+) -> None:
+    """Log in to a lab node as the lab user; `-- CMD` runs CMD there instead."""
+    lab = labs.load(labs.resolve_name(name))
+    argv = labs.ssh_command(lab, node, list(ctx.args))
+    os.execvp(argv[0], argv)
+
+
+@app.command()
+def image(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even if cached.")] = False,
+) -> None:
+    """Build (once) the base image that lab nodes run: Debian 12 with systemd and sshd."""
+    err.print(labs.ensure_base_image(rebuild=rebuild, progress=_progress), highlight=False)
+
+
+def _print_nodes(lab: labs.Lab) -> None:
+    table = Table("node", "address", "groups", box=None)
+    for index, node in enumerate(lab.nodes):
+        groups = ["h2o_nodes"]
+        if index == 0:
+            groups.insert(0, "spark_master")
+        if index > 0 or len(lab.nodes) == 1:
+            groups.insert(-1, "spark_workers")
+        table.add_row(node.name, node.ip, ", ".join(groups))
+    out.print(table)
