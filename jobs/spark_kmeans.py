@@ -25,11 +25,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # the driver may have no display
 
-import matplotlib.pyplot as plt  # noqa: E402
-from pyspark.ml.clustering import KMeans  # noqa: E402
-from pyspark.ml.evaluation import ClusteringEvaluator  # noqa: E402
-from pyspark.ml.feature import StandardScaler, VectorAssembler  # noqa: E402
-from pyspark.sql import SparkSession  # noqa: E402
+import matplotlib.pyplot as plt
+from pyspark.ml.clustering import KMeans
+from pyspark.ml.evaluation import ClusteringEvaluator
+from pyspark.ml.feature import StandardScaler, VectorAssembler
+from pyspark.sql import SparkSession
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "iris.csv"
 INPUT_COLS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
