@@ -120,6 +120,7 @@ def main() -> None:
         }
 
         df = load_iris(args)
+        made = [df.frame_id]  # asfactor() below gives df a new key; the upload stays
         df[TARGET] = df[TARGET].asfactor()
         train, test = df.split_frame(ratios=[0.8], seed=SPLIT_SEED)
         print(f"train rows: {train.nrows}, test rows: {test.nrows}")
@@ -150,7 +151,10 @@ def main() -> None:
 
         if server is None:
             # A shared cloud stays up for everyone else: take away only what this job made.
-            h2o.remove([rf_model, train, test, df], cascade=True)
+            made += [df.frame_id, train.frame_id, test.frame_id]
+            h2o.remove(rf_model, cascade=True)
+            for key in dict.fromkeys(made):
+                h2o.remove(key)
     finally:
         if server is not None:
             # This job's own H2O: shut it down (the lecture's last step).
