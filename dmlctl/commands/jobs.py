@@ -1,0 +1,16 @@
+"""`dmlctl jobs`: the sample jobs that `dmlctl submit` runs by name."""
+
+from dmlctl import jobs as joblib
+from dmlctl.console import out
+
+
+def jobs() -> None:
+    """List the sample jobs, a line each."""
+    width = max(len(job.name) for job in joblib.sample_jobs())
+    for job in joblib.sample_jobs():
+        engine = joblib.ENGINE_LABELS[job.engine]
+        out.print(
+            f"[bold]{job.name:<{width}}[/]  {engine:<5}  {job.description}",
+            highlight=False,
+            soft_wrap=True,
+        )
