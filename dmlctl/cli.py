@@ -5,7 +5,7 @@ import sys
 import typer
 
 from dmlctl import __version__
-from dmlctl.commands import demo, lab
+from dmlctl.commands import cluster, demo, lab, logs, status
 from dmlctl.console import err
 from dmlctl.errors import DmlctlError
 
@@ -18,6 +18,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(lab.app, name="lab")
+for command in cluster.COMMANDS:
+    app.command()(command)
+app.command()(status.status)
+app.command()(logs.logs)
 app.command()(demo.demo)
 
 

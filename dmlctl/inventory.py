@@ -70,3 +70,135 @@ def resolve(explicit: Path | None = None) -> Path:
             hint="pass -i INVENTORY, set DMLCTL_INVENTORY, or create a lab with `dmlctl lab up`",
         )
     return path
+
+
+# ---------------------------------------------------------------- reading an inventory
+
+CLUSTER_GROUPS = ("spark_master", "spark_workers", "h2o_nodes")
+# Host variables dmlctl itself reads (addresses, ports, names); everything else is Ansible's.
+_KEPT_PREFIXES = ("ansible_host", "ansible_port", "spark_", "h2o_", "java_")
+
+
+@dataclass(frozen=True)
+class ClusterInventory:
+    """The parts of an Ansible inventory dmlctl needs: groups, and each host's own variables."""
+
+    path: Path
+    groups: dict[str, list[str]]
+    hostvars: dict[str, dict]
+
+    @property
+    def hosts(self) -> list[str]:
+        return sorted(self.hostvars)
+
+    def group(self, name: str) -> list[str]:
+        return self.groups.get(name, [])
+
+    def address(self, host: str) -> str:
+        return str(self.hostvars.get(host, {}).get("ansible_host", host))
+
+    def var(self, host: str, name: str, default=None):
+        return self.hostvars.get(host, {}).get(name, default)
+
+    def require_cluster_groups(self) -> None:
+        """Exactly one spark_master and non-empty spark_workers and h2o_nodes."""
+        empty = [g for g in CLUSTER_GROUPS if not self.group(g)]
+        if empty:
+            raise UsageError(
+                f"inventory {self.path} has no hosts in {', '.join(empty)}.",
+                hint="add them (see inventory/hosts.ini for the groups dmlctl uses)",
+            )
+        if len(self.group("spark_master")) != 1:
+            raise UsageError(
+                f"inventory {self.path} lists {len(self.group('spark_master'))} hosts in "
+                "spark_master; Spark standalone has exactly one master.",
+                hint="keep one host in [spark_master]",
+            )
+
+    def hosts_matching(self, limit: str) -> list[str]:
+        """Hosts an Ansible --limit pattern selects (names, groups, commas, wildcards)."""
+        import fnmatch
+
+        selected: set[str] = set()
+        for part in filter(None, (p.strip() for p in limit.replace(":", ",").split(","))):
+            negate = part.startswith("!")
+            pattern = part.lstrip("!&")
+            found = set(self.groups.get(pattern, [])) or {
+                h for h in self.hosts if fnmatch.fnmatch(h, pattern) or self.address(h) == pattern
+            }
+            selected = selected - found if negate else selected | found
+        return sorted(selected)
+
+    def to_json(self) -> dict:
+        return {"path": str(self.path), "groups": self.groups, "hostvars": self.hostvars}
+
+
+def load(path: Path) -> ClusterInventory:
+    """Parse an inventory with Ansible's own parser (any format Ansible reads)."""
+    os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True")
+    os.environ.setdefault("ANSIBLE_LOCALHOST_WARNING", "False")
+    from ansible.errors import AnsibleError
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.manager import VariableManager
+
+    loader = DataLoader()
+    try:
+        manager = InventoryManager(loader=loader, sources=[str(path)])
+        variables = VariableManager(loader=loader, inventory=manager)
+        hostvars = {}
+        for host in manager.get_hosts("all"):
+            merged = variables.get_vars(host=host, include_hostvars=False)
+            hostvars[host.name] = {k: v for k, v in merged.items() if k.startswith(_KEPT_PREFIXES)}
+    except AnsibleError as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise UsageError(
+            f"inventory {path} could not be read: {first_line}",
+            hint="fix it (`ansible-inventory -i INVENTORY --graph` shows what Ansible sees)",
+        ) from None
+    groups = {
+        name: sorted(h.name for h in group.get_hosts())
+        for name, group in manager.groups.items()
+        if name not in ("all", "ungrouped")
+    }
+    if not hostvars:
+        raise UsageError(f"inventory {path} lists no hosts.")
+    return ClusterInventory(path=path, groups=groups, hostvars=_plain(hostvars))
+
+
+def _plain(value):
+    """Ansible's tagged strings and lazy containers as plain JSON-able Python values."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def load_cached(path: Path) -> ClusterInventory:
+    """`load`, reusing the last parse while no inventory file has changed (fast `status`)."""
+    import hashlib
+    import json
+
+    from dmlctl.paths import state_dir
+
+    path = path.resolve()
+    vars_files = (
+        p for d in ("group_vars", "host_vars") for p in (path.parent / d).rglob("*") if p.is_file()
+    )
+    watched = [path, *sorted(vars_files)]
+    fingerprint = [[str(p), p.stat().st_mtime_ns, p.stat().st_size] for p in watched]
+    cache = (
+        state_dir()
+        / "inventory-cache"
+        / (hashlib.sha256(str(path).encode()).hexdigest()[:16] + ".json")
+    )
+    try:
+        cached = json.loads(cache.read_text())
+        if cached["fingerprint"] == fingerprint:
+            data = cached["inventory"]
+            return ClusterInventory(Path(data["path"]), data["groups"], data["hostvars"])
+    except (FileNotFoundError, ValueError, KeyError):
+        pass
+    fresh = load(path)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"fingerprint": fingerprint, "inventory": fresh.to_json()}))
+    return fresh

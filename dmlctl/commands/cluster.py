@@ -1,0 +1,185 @@
+"""`dmlctl deploy|start|stop|restart|uninstall`: the project's playbooks with live progress."""
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.live import Live
+
+from dmlctl import inventory, runner
+from dmlctl.commands.options import Inventory, Json
+from dmlctl.console import err, print_json
+from dmlctl.errors import UsageError
+from dmlctl.paths import state_dir
+from dmlctl.progress import (
+    PlaybookProgress,
+    recap_json,
+    render_failures,
+    render_live,
+    render_recap,
+)
+
+
+class Engine(StrEnum):
+    spark = "spark"
+    h2o = "h2o"
+    all = "all"
+
+
+EngineArg = Annotated[Engine, typer.Argument(help="Which engine: spark, h2o or all.")]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show Ansible's own output instead.")
+]
+Limit = Annotated[
+    str | None,
+    typer.Option("--limit", "-l", help="Only these hosts or groups (an Ansible pattern)."),
+]
+
+
+def _task_counts_file() -> Path:
+    return state_dir() / "task-counts.json"
+
+
+def _load_task_counts(playbook: str) -> dict[str, int]:
+    try:
+        return json.loads(_task_counts_file().read_text()).get(playbook, {})
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _save_task_counts(playbook: str, counts: dict[str, int]) -> None:
+    try:
+        data = json.loads(_task_counts_file().read_text())
+    except (FileNotFoundError, ValueError):
+        data = {}
+    data[playbook] = counts
+    _task_counts_file().parent.mkdir(parents=True, exist_ok=True)
+    _task_counts_file().write_text(json.dumps(data))
+
+
+def run_playbook(
+    playbook: str,
+    inventory_path: Path | None,
+    *,
+    limit: str | None = None,
+    check: bool = False,
+    extravars: dict | None = None,
+    as_json: bool = False,
+    verbose: bool = False,
+) -> None:
+    """Validate the inventory, run the playbook with a live view, print the recap.
+
+    Exits 1 when any host failed or was unreachable.
+    """
+    path = inventory.resolve(inventory_path)
+    inv = inventory.load(path)
+    inv.require_cluster_groups()
+    if limit is not None and not inv.hosts_matching(limit):
+        raise UsageError(
+            f"--limit {limit!r} matches no host in {path}.",
+            hint=f"hosts: {', '.join(inv.hosts)}; groups: {', '.join(sorted(inv.groups))}",
+        )
+    progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
+    run = dict(limit=limit, check=check, extravars=extravars, verbose=verbose)
+    if verbose or as_json:
+        outcome = runner.run_playbook(playbook, path, on_event=progress.feed, **run)
+    else:
+        with Live(render_live(progress), console=err, refresh_per_second=8, transient=True) as live:
+
+            def show(event: dict) -> None:
+                progress.feed(event)
+                live.update(render_live(progress))
+
+            outcome = runner.run_playbook(playbook, path, on_event=show, **run)
+    if outcome.ok and not check:
+        _save_task_counts(playbook, progress.tasks_per_play)
+    if as_json:
+        print_json(recap_json(progress, outcome.ok))
+    elif not verbose:
+        err.print(render_recap(progress))
+    if progress.failures and not verbose:
+        err.print(render_failures(progress))
+    if not outcome.ok:
+        err.print(f"[bold red]{playbook} failed[/] (Ansible's log: {outcome.artifact_dir})")
+        raise typer.Exit(1)
+
+
+def deploy(
+    inventory_path: Inventory = None,
+    limit: Limit = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only show what would change (with diffs).")
+    ] = False,
+    as_json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Install, configure and start Spark and H2O on every host; wait until they are ready.
+
+    Safe to run again: an up-to-date cluster reports no changes.
+    """
+    run_playbook(
+        "deploy.yml", inventory_path, limit=limit, check=check, as_json=as_json, verbose=verbose
+    )
+
+
+def _engines(engine: Engine) -> dict:
+    return {"dmlctl_engines": ["spark", "h2o"] if engine is Engine.all else [engine.value]}
+
+
+def start(
+    engine: EngineArg = Engine.all,
+    inventory_path: Inventory = None,
+    as_json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Start Spark and/or H2O and wait until they are ready."""
+    run_playbook(
+        "start.yml", inventory_path, extravars=_engines(engine), as_json=as_json, verbose=verbose
+    )
+
+
+def stop(
+    engine: EngineArg = Engine.all,
+    inventory_path: Inventory = None,
+    as_json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Stop Spark and/or H2O on every host."""
+    run_playbook(
+        "stop.yml", inventory_path, extravars=_engines(engine), as_json=as_json, verbose=verbose
+    )
+
+
+def restart(
+    engine: EngineArg = Engine.all,
+    inventory_path: Inventory = None,
+    as_json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Restart Spark and/or H2O (an H2O cloud always restarts as a whole)."""
+    run_playbook(
+        "restart.yml", inventory_path, extravars=_engines(engine), as_json=as_json, verbose=verbose
+    )
+
+
+def uninstall(
+    inventory_path: Inventory = None,
+    purge_data: Annotated[
+        bool, typer.Option("--purge-data", help="Also delete data and log directories.")
+    ] = False,
+    as_json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Stop and remove the services and install directories (data is kept unless asked)."""
+    run_playbook(
+        "uninstall.yml",
+        inventory_path,
+        extravars={"dmlctl_purge_data": purge_data},
+        as_json=as_json,
+        verbose=verbose,
+    )
+
+
+COMMANDS = (deploy, start, stop, restart, uninstall)

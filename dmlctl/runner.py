@@ -1,0 +1,142 @@
+"""The one adapter between dmlctl and ansible-runner: runs the project's playbooks.
+
+ansible-runner calls `event_handler` from its own thread; the handler only queues the event,
+and the caller's thread (the one that owns the terminal) consumes the queue.
+"""
+
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dmlctl.errors import OperationError, UsageError
+from dmlctl.paths import PROJECT_DIR, state_dir
+
+PLAYBOOK_DIR = PROJECT_DIR / "playbooks"
+ROLES_DIR = PROJECT_DIR / "roles"
+KEEP_ARTIFACTS = 20
+
+EventSink = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: str  # successful | failed | canceled | timeout
+    rc: int
+    artifact_dir: Path
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+
+def _environment() -> dict[str, str]:
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "PATH": venv_bin + os.pathsep + os.environ.get("PATH", ""),
+        "ANSIBLE_ROLES_PATH": str(ROLES_DIR),
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    config = PROJECT_DIR / "ansible.cfg"
+    if config.is_file():
+        env["ANSIBLE_CONFIG"] = str(config)
+    return env
+
+
+def run_playbook(
+    playbook: str,
+    inventory: Path,
+    *,
+    on_event: EventSink,
+    limit: str | None = None,
+    check: bool = False,
+    extravars: dict | None = None,
+    verbose: bool = False,
+) -> RunOutcome:
+    """Run playbooks/PLAYBOOK against INVENTORY; feed every event to `on_event` in this thread.
+
+    Ctrl-C cancels the run through ansible-runner's cancel_callback and raises OperationError
+    once Ansible has stopped.
+    """
+    import ansible_runner  # only the playbook commands need it
+
+    if not (PLAYBOOK_DIR / playbook).is_file():
+        raise UsageError(f"playbook {playbook} is missing from {PLAYBOOK_DIR}.")
+    events: queue.Queue[dict] = queue.Queue()
+    cancelled = threading.Event()
+    private_data_dir = state_dir() / "runner"
+    private_data_dir.mkdir(parents=True, exist_ok=True)
+    ident = f"{Path(playbook).stem}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+
+    def queue_event(event: dict) -> bool:
+        events.put(event)
+        return True  # keep it in the artifacts too
+
+    cmdline = ["--check", "--diff"] if check else []
+    thread, runner = ansible_runner.run_async(
+        private_data_dir=str(private_data_dir),
+        project_dir=str(PLAYBOOK_DIR),
+        playbook=playbook,
+        inventory=str(inventory.resolve()),
+        limit=limit,
+        cmdline=" ".join(cmdline) or None,
+        extravars=extravars or {},
+        envvars=_environment(),
+        ident=ident,
+        rotate_artifacts=KEEP_ARTIFACTS,
+        quiet=not verbose,
+        event_handler=queue_event,
+        cancel_callback=cancelled.is_set,
+    )
+    interrupted = False
+    while thread.is_alive() or not events.empty():
+        try:
+            on_event(events.get(timeout=0.1))
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            interrupted = True
+            cancelled.set()
+    thread.join()
+    outcome = RunOutcome(
+        status=runner.status, rc=runner.rc or 0, artifact_dir=Path(runner.config.artifact_dir)
+    )
+    if interrupted or outcome.status == "canceled":
+        raise OperationError(
+            f"cancelled: {playbook} was stopped part-way; hosts may be half-configured.",
+            hint="run the same command again to finish (the playbooks are idempotent)",
+        )
+    return outcome
+
+
+def run_command(
+    inventory: Path, hosts: list[str], command: str, *, become: bool = True
+) -> dict[str, tuple[bool, str]]:
+    """Run one command on HOSTS (ad hoc); per host (succeeded, its output or error)."""
+    import ansible_runner
+
+    private_data_dir = state_dir() / "runner"
+    private_data_dir.mkdir(parents=True, exist_ok=True)
+    result = ansible_runner.run(
+        private_data_dir=str(private_data_dir),
+        inventory=str(inventory.resolve()),
+        host_pattern=",".join(hosts),
+        module="ansible.builtin.command",
+        module_args=command,
+        extravars={"ansible_become": become},
+        envvars=_environment(),
+        rotate_artifacts=KEEP_ARTIFACTS,
+        quiet=True,
+    )
+    answers: dict[str, tuple[bool, str]] = {}
+    for event in result.events:
+        data = event.get("event_data", {})
+        if event["event"] in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
+            res = data.get("res", {})
+            text = res.get("stdout") or res.get("msg") or res.get("stderr") or ""
+            answers[data["host"]] = (event["event"] == "runner_on_ok", text)
+    return answers

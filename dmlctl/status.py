@@ -1,0 +1,204 @@
+"""Cluster status from the engines' own REST endpoints, compared with what the inventory expects.
+
+Spark: the master's `GET /json/`. H2O: `GET /3/Cloud` on every H2O node (never `/3/Ping`,
+which locks the cloud). Everything is fetched in parallel with short timeouts; an unreachable
+endpoint is reported in the model, not raised.
+"""
+
+import functools
+import json
+import socket
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from dmlctl.inventory import ClusterInventory
+from dmlctl.paths import PROJECT_DIR
+
+TIMEOUT = 2.0
+SSH_PORT = 22
+
+
+@functools.cache
+def role_default(role: str, name: str):
+    """A role's plain default (templated defaults are left to Ansible and return None)."""
+    import yaml
+
+    path = PROJECT_DIR / "roles" / role / "defaults" / "main.yml"
+    try:
+        value = (yaml.safe_load(path.read_text()) or {}).get(name)
+    except FileNotFoundError:
+        return None
+    return None if isinstance(value, str) and "{{" in value else value
+
+
+def _setting(inv: ClusterInventory, host: str, role: str, name: str, fallback):
+    value = inv.var(host, name)
+    if value is None or (isinstance(value, str) and "{{" in value):
+        value = role_default(role, name)
+    return fallback if value is None else value
+
+
+def fetch_json(url: str, timeout: float = TIMEOUT) -> tuple[dict | None, str | None]:
+    """(payload, None) or (None, why it could not be read)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return json.loads(response.read()), None
+    except urllib.error.HTTPError as error:
+        return None, f"HTTP {error.code}"
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return None, str(reason)
+    except ValueError:
+        return None, "not JSON"
+
+
+def reachable(address: str, port: int = SSH_PORT, timeout: float = TIMEOUT) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def spark_status(inv: ClusterInventory, master_json: dict | None, error: str | None) -> dict:
+    master = inv.group("spark_master")[0]
+    address = inv.address(master)
+    port = _setting(inv, master, "spark", "spark_master_port", 7077)
+    ui_port = _setting(inv, master, "spark", "spark_master_webui_port", 8080)
+    expected = sorted({inv.address(h) for h in inv.group("spark_workers")})
+    status = {
+        "master_url": f"spark://{address}:{port}",
+        "ui": f"http://{address}:{ui_port}",
+        "status": "UNREACHABLE",
+        "workers_alive": 0,
+        "workers_expected": len(expected),
+        "cores": 0,
+        "memory_mb": 0,
+        "workers": [],
+        "missing_workers": expected,
+        "healthy": False,
+    }
+    if master_json is None:
+        status["error"] = error
+        return status
+    alive = [w for w in master_json.get("workers", []) if w.get("state") == "ALIVE"]
+    alive_hosts = {w.get("host") for w in alive}
+    status.update(
+        status=master_json.get("status", "UNKNOWN"),
+        workers_alive=len(alive_hosts & set(expected)),
+        cores=master_json.get("cores", 0),
+        memory_mb=master_json.get("memory", 0),
+        workers=[
+            {
+                "host": w.get("host"),
+                "state": w.get("state"),
+                "cores": w.get("cores", 0),
+                "memory_mb": w.get("memory", 0),
+                "ui": w.get("webuiaddress"),
+            }
+            for w in master_json.get("workers", [])
+        ],
+        missing_workers=sorted(set(expected) - alive_hosts),
+        active_apps=[a.get("name") for a in master_json.get("activeapps", [])],
+        completed_apps=len(master_json.get("completedapps", [])),
+    )
+    status["healthy"] = status["status"] == "ALIVE" and not status["missing_workers"]
+    return status
+
+
+def h2o_status(inv: ClusterInventory, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
+    """Combine every node's own view of the cloud: each must see all expected members."""
+    nodes = inv.group("h2o_nodes")
+    first = nodes[0]
+    port = _setting(inv, first, "h2o", "h2o_port", 54321)
+    name = _setting(inv, first, "h2o", "h2o_cluster_name", None)
+    expected = {f"{inv.address(h)}:{_setting(inv, h, 'h2o', 'h2o_port', port)}": h for h in nodes}
+    # The largest cloud any node reports is "the" cloud; smaller ones are split-offs.
+    views = [cloud for cloud, _ in clouds.values() if cloud is not None]
+    leader_view = max(views, key=lambda c: c.get("cloud_size", 0), default=None)
+    status = {
+        "url": f"http://{inv.address(first)}:{port}",
+        "cloud_name": name,
+        "version": None,
+        "cloud_size": 0,
+        "nodes_expected": len(expected),
+        "healthy": False,
+        "consensus": False,
+        "locked": False,
+        "nodes": [],
+        "problems": [],
+    }
+    problems = status["problems"]
+    for ip_port, host in expected.items():
+        cloud, error = clouds.get(ip_port, (None, "not queried"))
+        if cloud is None:
+            problems.append(f"{host} ({ip_port}) does not answer: {error}")
+            continue
+        members = {n.get("ip_port") for n in cloud.get("nodes", [])}
+        if name and cloud.get("cloud_name") != name:
+            problems.append(f"{host} runs cloud {cloud.get('cloud_name')!r}, not {name!r}")
+        elif members != set(expected):
+            problems.append(
+                f"{host} is in a cloud of {len(members)} "
+                f"(sees {', '.join(sorted(members))}), expected {len(expected)}"
+            )
+    if leader_view is not None:
+        status.update(
+            cloud_name=leader_view.get("cloud_name"),
+            version=leader_view.get("version"),
+            cloud_size=leader_view.get("cloud_size", 0),
+            consensus=bool(leader_view.get("consensus")),
+            locked=bool(leader_view.get("locked")),
+            cloud_healthy=bool(leader_view.get("cloud_healthy")),
+            nodes=[
+                {
+                    "ip_port": n.get("ip_port"),
+                    "healthy": bool(n.get("healthy")),
+                    "free_mem": n.get("free_mem", 0),
+                    "max_mem": n.get("max_mem", 0),
+                    "num_cpus": n.get("num_cpus", 0),
+                    "sys_load": n.get("sys_load"),
+                }
+                for n in leader_view.get("nodes", [])
+            ],
+        )
+        unhealthy = [n["ip_port"] for n in status["nodes"] if not n["healthy"]]
+        problems.extend(f"{ip_port} reports itself unhealthy" for ip_port in unhealthy)
+        if not status["consensus"]:
+            problems.append("the cloud has no consensus yet")
+    status["free_mem"] = sum(n["free_mem"] for n in status["nodes"])
+    status["total_cores"] = sum(n["num_cpus"] for n in status["nodes"])
+    status["healthy"] = not problems and status["cloud_size"] == len(expected)
+    return status
+
+
+def collect(inv: ClusterInventory, timeout: float = TIMEOUT) -> dict:
+    """The whole status model (DESIGN.md's `status --json`), fetched in parallel."""
+    master = inv.group("spark_master")[0]
+    ui_port = _setting(inv, master, "spark", "spark_master_webui_port", 8080)
+    master_url = f"http://{inv.address(master)}:{ui_port}/json/"
+    h2o_targets = {
+        f"{inv.address(h)}:{_setting(inv, h, 'h2o', 'h2o_port', 54321)}": h
+        for h in inv.group("h2o_nodes")
+    }
+    with ThreadPoolExecutor(max_workers=2 + len(h2o_targets) + len(inv.hosts)) as pool:
+        spark_future = pool.submit(fetch_json, master_url, timeout)
+        cloud_futures = {
+            ip_port: pool.submit(fetch_json, f"http://{ip_port}/3/Cloud", timeout)
+            for ip_port in h2o_targets
+        }
+        reach_futures = {
+            host: pool.submit(reachable, inv.address(host), SSH_PORT, timeout) for host in inv.hosts
+        }
+        spark = spark_status(inv, *spark_future.result())
+        h2o = h2o_status(inv, {k: f.result() for k, f in cloud_futures.items()})
+        hosts = [{"name": h, "reachable": f.result()} for h, f in reach_futures.items()]
+    return {
+        "healthy": spark["healthy"] and h2o["healthy"],
+        "spark": spark,
+        "h2o": h2o,
+        "hosts": hosts,
+        "inventory": str(Path(inv.path)),
+    }

@@ -1,0 +1,134 @@
+"""The status model, fed with payloads recorded from real Spark and H2O daemons."""
+
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from dmlctl import status
+from dmlctl.inventory import ClusterInventory
+
+PAYLOADS = Path(__file__).parent / "payloads"
+SPARK = json.loads((PAYLOADS / "spark_master_2workers.json").read_text())
+CLOUD = json.loads((PAYLOADS / "h2o_cloud_2nodes.json").read_text())
+ALONE = json.loads((PAYLOADS / "h2o_cloud_alone.json").read_text())
+
+
+def _inventory(
+    workers=("127.0.0.1", "127.0.0.2"), h2o_ports=(54421, 54423), cloud="rec", **master_vars
+):
+    hostvars = {"m": {"ansible_host": "127.0.0.1", "spark_master_webui_port": 18080, **master_vars}}
+    for i, ip in enumerate(workers):
+        hostvars[f"w{i}"] = {"ansible_host": ip}
+    for port in h2o_ports:
+        hostvars[f"h{port}"] = {
+            "ansible_host": "127.0.0.1",
+            "h2o_port": port,
+            "h2o_cluster_name": cloud,
+        }
+    return ClusterInventory(
+        path=Path("inv.ini"),
+        groups={
+            "spark_master": ["m"],
+            "spark_workers": [f"w{i}" for i in range(len(workers))],
+            "h2o_nodes": [f"h{p}" for p in h2o_ports],
+        },
+        hostvars=hostvars,
+    )
+
+
+def test_spark_with_every_expected_worker_alive_is_healthy():
+    model = status.spark_status(_inventory(), SPARK, None)
+    assert model["status"] == "ALIVE"
+    assert (model["workers_alive"], model["workers_expected"]) == (2, 2)
+    assert model["healthy"]
+    assert model["ui"] == "http://127.0.0.1:18080"
+    assert model["master_url"] == "spark://127.0.0.1:7077"
+    assert {w["host"] for w in model["workers"]} == {"127.0.0.1", "127.0.0.2"}
+    assert model["cores"] == 2 and model["memory_mb"] == 1024
+
+
+def test_a_missing_worker_is_named():
+    model = status.spark_status(
+        _inventory(workers=("127.0.0.1", "127.0.0.2", "127.0.0.3")), SPARK, None
+    )
+    assert not model["healthy"]
+    assert model["missing_workers"] == ["127.0.0.3"]
+    assert model["workers_alive"] == 2
+
+
+def test_unreachable_master_is_reported_not_raised():
+    model = status.spark_status(_inventory(), None, "Connection refused")
+    assert model["status"] == "UNREACHABLE"
+    assert model["error"] == "Connection refused"
+    assert not model["healthy"]
+
+
+def test_h2o_cloud_of_every_expected_node_is_healthy():
+    clouds = {"127.0.0.1:54421": (CLOUD, None), "127.0.0.1:54423": (CLOUD, None)}
+    model = status.h2o_status(_inventory(), clouds)
+    assert model["healthy"] and model["consensus"] and not model["locked"]
+    assert (model["cloud_size"], model["nodes_expected"]) == (2, 2)
+    assert model["version"] == "3.46.0.12"
+    assert model["cloud_name"] == "rec"
+    assert [n["ip_port"] for n in model["nodes"]] == ["127.0.0.1:54421", "127.0.0.1:54423"]
+    assert model["free_mem"] == sum(n["free_mem"] for n in model["nodes"]) > 0
+
+
+def test_h2o_node_in_a_cloud_of_its_own_is_detected():
+    inv = _inventory(h2o_ports=(54421, 54423, 54425))
+    clouds = {
+        "127.0.0.1:54421": (CLOUD, None),
+        "127.0.0.1:54423": (CLOUD, None),
+        "127.0.0.1:54425": (ALONE, None),
+    }
+    model = status.h2o_status(inv, clouds)
+    assert not model["healthy"]
+    assert model["cloud_size"] == 2
+    assert any("h54425 is in a cloud of 1" in p for p in model["problems"])
+
+
+def test_h2o_wrong_cloud_name_and_silent_node_are_problems():
+    inv = _inventory(cloud="trial1")
+    clouds = {"127.0.0.1:54421": (CLOUD, None), "127.0.0.1:54423": (None, "timed out")}
+    model = status.h2o_status(inv, clouds)
+    assert not model["healthy"]
+    assert any("runs cloud 'rec', not 'trial1'" in p for p in model["problems"])
+    assert any(
+        "h54423 (127.0.0.1:54423) does not answer: timed out" in p for p in model["problems"]
+    )
+
+
+@pytest.fixture
+def fake_engines():
+    """One loopback HTTP server answering like a Spark master and two H2O nodes."""
+    routes = {"/json/": SPARK, "/3/Cloud": CLOUD}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(routes[self.path]).encode()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def test_collect_reads_both_engines_over_http(fake_engines):
+    port = fake_engines
+    inv = _inventory(h2o_ports=(port,), spark_master_webui_port=port)
+    # The recorded cloud lists two members; the inventory here expects one.
+    model = status.collect(inv, timeout=1)
+    assert model["spark"]["healthy"]
+    assert model["h2o"]["cloud_size"] == 2
+    assert not model["h2o"]["healthy"]
+    assert set(model) >= {"healthy", "spark", "h2o", "hosts"}
+    assert {h["name"] for h in model["hosts"]} == set(inv.hosts)
