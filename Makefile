@@ -53,3 +53,7 @@ test: setup lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Benchmarks on labs of their own (bench-*); writes bench/results.json and bench/results.md.
+bench: setup
+	$(BIN)/python bench/bench.py

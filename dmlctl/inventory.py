@@ -1,6 +1,9 @@
 """Ansible inventories: writing the rehearsal lab's, and finding the one a command uses."""
 
+import contextlib
+import io
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,9 +126,15 @@ class ClusterInventory:
         for part in filter(None, (p.strip() for p in limit.replace(":", ",").split(","))):
             negate = part.startswith("!")
             pattern = part.lstrip("!&")
-            found = set(self.groups.get(pattern, [])) or {
-                h for h in self.hosts if fnmatch.fnmatch(h, pattern) or self.address(h) == pattern
-            }
+            if pattern.startswith("~"):
+                regex = re.compile(pattern[1:])
+                found = {h for h in self.hosts if regex.match(h)}
+            else:
+                found = set(self.groups.get(pattern, [])) or {
+                    h
+                    for h in self.hosts
+                    if fnmatch.fnmatch(h, pattern) or self.address(h) == pattern
+                }
             selected = selected - found if negate else selected | found
         return sorted(selected)
 
@@ -135,27 +144,38 @@ class ClusterInventory:
 
 def load(path: Path) -> ClusterInventory:
     """Parse an inventory with Ansible's own parser (any format Ansible reads)."""
-    os.environ.setdefault("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True")
-    os.environ.setdefault("ANSIBLE_LOCALHOST_WARNING", "False")
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
     from ansible.vars.manager import VariableManager
 
     loader = DataLoader()
+    warnings = io.StringIO()
     try:
-        manager = InventoryManager(loader=loader, sources=[str(path)])
-        variables = VariableManager(loader=loader, inventory=manager)
-        hostvars = {}
-        for host in manager.get_hosts("all"):
-            merged = variables.get_vars(host=host, include_hostvars=False)
-            hostvars[host.name] = {k: v for k, v in merged.items() if k.startswith(_KEPT_PREFIXES)}
+        with contextlib.redirect_stderr(warnings):
+            manager = InventoryManager(loader=loader, sources=[str(path)])
+            variables = VariableManager(loader=loader, inventory=manager)
+            hostvars = {
+                host.name: {
+                    k: v
+                    for k, v in variables.get_vars(host=host, include_hostvars=False).items()
+                    if k.startswith(_KEPT_PREFIXES)
+                }
+                for host in manager.get_hosts("all")
+            }
     except AnsibleError as error:
-        first_line = str(error).strip().splitlines()[0]
+        hostvars, failure = {}, str(error).strip().splitlines()[0]
+    else:
+        failure = None
+    # Ansible warns once per parser it tried and may still end with an empty inventory.
+    reasons = [
+        line.split(": ", 1)[-1] for line in warnings.getvalue().splitlines() if "WARNING" in line
+    ]
+    if failure or (not hostvars and reasons):
         raise UsageError(
-            f"inventory {path} could not be read: {first_line}",
+            f"inventory {path} could not be read: {reasons[0] if reasons else failure}",
             hint="fix it (`ansible-inventory -i INVENTORY --graph` shows what Ansible sees)",
-        ) from None
+        )
     groups = {
         name: sorted(h.name for h in group.get_hosts())
         for name, group in manager.groups.items()

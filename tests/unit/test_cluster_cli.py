@@ -1,0 +1,97 @@
+"""Bad input to the playbook and status commands: one clear line, exit 2, nothing run."""
+
+import pytest
+
+from dmlctl import runner
+from dmlctl.cli import main
+
+GOOD = """\
+node1 ansible_host=127.0.0.1
+node2 ansible_host=127.0.0.2
+
+[spark_master]
+node1
+
+[spark_workers]
+node2
+
+[h2o_nodes]
+node1
+node2
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_ansible(monkeypatch):
+    monkeypatch.setattr(runner, "run_playbook", lambda *a, **k: pytest.fail("a playbook ran"))
+
+
+def _run(capsys, *argv: str) -> tuple[int, list[str]]:
+    with pytest.raises(SystemExit) as caught:
+        main(list(argv))
+    return caught.value.code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_missing_inventory(capsys, tmp_path):
+    code, lines = _run(capsys, "deploy", "-i", str(tmp_path / "nope.ini"))
+    assert code == 2
+    assert lines[0] == f"error: inventory {tmp_path / 'nope.ini'} (from -i) does not exist."
+    assert len(lines) == 2
+
+
+def test_malformed_inventory(capsys, tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("all:\n  hosts: [unclosed\n")
+    code, lines = _run(capsys, "status", "-i", str(bad))
+    assert code == 2
+    assert lines[0].startswith(f"error: inventory {bad} could not be read")
+
+
+@pytest.mark.parametrize("missing", ["spark_master", "spark_workers", "h2o_nodes"])
+def test_missing_groups(capsys, tmp_path, missing):
+    text = GOOD.replace(f"[{missing}]", "[something_else]")
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(text)
+    code, lines = _run(capsys, "deploy", "-i", str(inv))
+    assert code == 2
+    assert lines[0] == f"error: inventory {inv} has no hosts in {missing}."
+
+
+def test_two_masters(capsys, tmp_path):
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(GOOD.replace("[spark_master]\nnode1", "[spark_master]\nnode1\nnode2"))
+    code, lines = _run(capsys, "start", "-i", str(inv))
+    assert code == 2
+    assert "exactly one master" in lines[0]
+
+
+def test_limit_matching_no_host(capsys, tmp_path):
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(GOOD)
+    code, lines = _run(capsys, "deploy", "-i", str(inv), "--limit", "node9")
+    assert code == 2
+    assert lines[0] == f"error: --limit 'node9' matches no host in {inv}."
+    assert "node1, node2" in lines[1]
+
+
+def test_unknown_engine_and_service(capsys, tmp_path):
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(GOOD)
+    code, _ = _run(capsys, "stop", "hadoop", "-i", str(inv))
+    assert code == 2
+    code, lines = _run(capsys, "logs", "yarn", "-i", str(inv))
+    assert code == 2
+    assert lines[0].startswith("error: unknown service 'yarn'")
+
+
+def test_limit_patterns_cover_groups_wildcards_and_negation(tmp_path):
+    from dmlctl import inventory
+
+    path = tmp_path / "hosts.ini"
+    path.write_text(GOOD)
+    inv = inventory.load(path)
+    assert inv.hosts_matching("h2o_nodes") == ["node1", "node2"]
+    assert inv.hosts_matching("node*") == ["node1", "node2"]
+    assert inv.hosts_matching("h2o_nodes,!node1") == ["node2"]
+    assert inv.hosts_matching("127.0.0.2") == ["node2"]
+    assert inv.hosts_matching("~node[12]") == ["node1", "node2"]
