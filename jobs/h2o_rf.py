@@ -16,6 +16,7 @@ directory).
 """
 
 import argparse
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -158,7 +159,8 @@ def main() -> None:
     finally:
         if server is not None:
             # This job's own H2O: shut it down (the lecture's last step).
-            h2o.cluster().shutdown()
+            with contextlib.suppress(Exception):
+                h2o.cluster().shutdown()
             server.shutdown()
 
 
