@@ -165,14 +165,18 @@ def render_recap(progress: PlaybookProgress) -> RenderableType:
 
 
 def render_failures(progress: PlaybookProgress) -> RenderableType:
+    """One line per distinct failure; hosts that failed the same way share it."""
+    grouped: dict[tuple[str, str, bool], list[str]] = {}
+    for f in progress.failures:
+        grouped.setdefault((f.task, f.message, f.unreachable), []).append(f.host)
     lines = [
         Text.assemble(
-            (f"{f.host}", "bold red"),
-            (" unreachable" if f.unreachable else "", "red"),
-            f" — {f.task}: ",
-            f.message,
+            (", ".join(hosts), "bold red"),
+            (" unreachable" if unreachable else "", "red"),
+            f" — {task}: ",
+            message,
         )
-        for f in progress.failures
+        for (task, message, unreachable), hosts in grouped.items()
     ]
     return Group(*lines)
 

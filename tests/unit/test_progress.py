@@ -75,6 +75,16 @@ def test_progress_fraction_uses_the_previous_runs_task_count():
     assert _fed(halfway).play_fraction is None
 
 
+def test_identical_failures_on_several_hosts_print_once():
+    failed = {"task": "Install Java", "res": {"msg": "No package openjdk-17-jre-headless"}}
+    events = [
+        {"event": "runner_on_failed", "event_data": {**failed, "host": host}}
+        for host in ("node1", "node2")
+    ]
+    text = _text(render_failures(_fed(events)))
+    assert text.strip() == "node1, node2 — Install Java: No package openjdk-17-jre-headless"
+
+
 def test_ignored_failures_do_not_count():
     event = {
         "event": "runner_on_failed",
