@@ -19,6 +19,9 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
+import signal
+import sys
 from pathlib import Path
 
 import h2o
@@ -78,9 +81,26 @@ def connect(args: argparse.Namespace):
 
     # Started explicitly rather than with h2o.init(), which would first attach to any H2O
     # already listening on localhost:54321 -- and this job shuts its own H2O down at the end.
-    server = H2OLocalServer.start(
-        nthreads=args.nthreads, max_mem_size=heap_bytes(args.max_mem), port="54321+", verbose=True
-    )
+    # The H2O JVM runs in a session of its own, so Ctrl-C reaches only this process: hold it
+    # until the server is up and known, or its JVM would be left running.
+    interrupted: list[int] = []
+    deferred = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        s: signal.signal(s, lambda signum, frame: interrupted.append(signum)) for s in deferred
+    }
+    try:
+        server = H2OLocalServer.start(
+            nthreads=args.nthreads,
+            max_mem_size=heap_bytes(args.max_mem),
+            port="54321+",
+            verbose=True,
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if interrupted:
+        server.shutdown()
+        raise KeyboardInterrupt
     h2o.connect(server=server, verbose=True)
     return server
 
@@ -107,9 +127,13 @@ def main() -> None:
     args = parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    # Stopped with SIGTERM: still run the clean-up below (shut down our own H2O).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
-    server = connect(args)
+    server = None
+    failed = True
     try:
+        server = connect(args)
         cluster = h2o.cluster()
         cluster.show_status(True)
         info = {
@@ -156,12 +180,19 @@ def main() -> None:
             h2o.remove(rf_model, cascade=True)
             for key in dict.fromkeys(made):
                 h2o.remove(key)
+        failed = False
     finally:
         if server is not None:
             # This job's own H2O: shut it down (the lecture's last step).
             with contextlib.suppress(Exception):
                 h2o.cluster().shutdown()
             server.shutdown()
+            # Its scratch space and logs (a temporary directory): kept only when the job failed.
+            scratch = getattr(server, "_tempdir", None)
+            if scratch and failed:
+                print(f"the local H2O's own logs: {scratch}")
+            elif scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
