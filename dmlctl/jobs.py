@@ -335,6 +335,10 @@ def job_command(
         MPLBACKEND="Agg",
     )
     extra: list[str] = []
+    if target.mode == "cluster" and not (
+        target.spark_master if job.engine == "spark" else target.h2o_url
+    ):
+        raise UsageError(f"the cluster has no {ENGINE_LABELS[job.engine]} to run {job.name} on")
     if job.engine == "spark":
         env["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(target)
         home = spark_home()

@@ -279,6 +279,15 @@ def test_version_guard():
         joblib.check_cluster_version("spark", "3.5.1")
 
 
+def test_cluster_target_without_the_engine(tmp_path):
+    target = joblib.Target.cluster("spark://10.89.0.2:7077", "10.89.0.1", None)
+    with pytest.raises(UsageError, match="no H2O"):
+        joblib.job_command(joblib.resolve_job("h2o-rf"), tmp_path, target, base_env={})
+    target = joblib.Target.cluster(None, None, "http://10.89.0.2:54321")
+    with pytest.raises(UsageError, match="no Spark"):
+        joblib.job_command(joblib.resolve_job("spark-kmeans"), tmp_path, target, base_env={})
+
+
 # --- running and results -----------------------------------------------------------------------
 
 
