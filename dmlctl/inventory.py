@@ -12,6 +12,8 @@ from dmlctl.errors import UsageError
 from dmlctl.paths import PROJECT_DIR
 
 DEFAULT_INVENTORY = PROJECT_DIR / "inventory" / "hosts.ini"
+LAB_H2O_HEAP = "1g"
+LAB_SPARK_WORKER_MEMORY = "2g"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ def render_lab_inventory(hosts: Sequence[Host], *, lab: str, user: str, private_
 
     A single-host lab puts that host in every group, so it runs a worker too.
     SSH host keys are not checked: lab nodes are recreated with new keys all the time.
+    Every node sees the whole box's memory, so heaps are sized for a lab, not from facts.
     """
     if not hosts:
         raise ValueError("a lab inventory needs at least one host")
@@ -49,6 +52,8 @@ def render_lab_inventory(hosts: Sequence[Host], *, lab: str, user: str, private_
         "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'",
         "ansible_python_interpreter=/usr/bin/python3",
         f"dmlctl_lab={lab}",
+        f"h2o_max_heap={LAB_H2O_HEAP}",
+        f"spark_worker_memory={LAB_SPARK_WORKER_MEMORY}",
         "",
     ]
     return "\n".join(lines)

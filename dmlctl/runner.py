@@ -6,6 +6,7 @@ and the caller's thread (the one that owns the terminal) consumes the queue.
 
 import os
 import queue
+import shlex
 import sys
 import threading
 from collections.abc import Callable
@@ -113,10 +114,10 @@ def run_playbook(
     return outcome
 
 
-def run_command(
-    inventory: Path, hosts: list[str], command: str, *, become: bool = True
-) -> dict[str, tuple[bool, str]]:
-    """Run one command on HOSTS (ad hoc); per host (succeeded, its output or error)."""
+def run_module(
+    inventory: Path, hosts: list[str], module: str, args: str | dict, *, become: bool = True
+) -> dict[str, tuple[bool, dict]]:
+    """Run one module on HOSTS (ad hoc); per host (succeeded, the module's result)."""
     import ansible_runner
 
     private_data_dir = state_dir() / "runner"
@@ -125,18 +126,30 @@ def run_command(
         private_data_dir=str(private_data_dir),
         inventory=str(inventory.resolve()),
         host_pattern=",".join(hosts),
-        module="ansible.builtin.command",
-        module_args=command,
+        module=module,
+        module_args=args
+        if isinstance(args, str)
+        else " ".join(f"{key}={shlex.quote(str(value))}" for key, value in args.items()),
         extravars={"ansible_become": become},
         envvars=_environment(),
         rotate_artifacts=KEEP_ARTIFACTS,
         quiet=True,
     )
-    answers: dict[str, tuple[bool, str]] = {}
+    answers: dict[str, tuple[bool, dict]] = {}
     for event in result.events:
         data = event.get("event_data", {})
         if event["event"] in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
-            res = data.get("res", {})
-            text = res.get("stdout") or res.get("msg") or res.get("stderr") or ""
-            answers[data["host"]] = (event["event"] == "runner_on_ok", text)
+            answers[data["host"]] = (event["event"] == "runner_on_ok", data.get("res", {}))
     return answers
+
+
+def run_command(
+    inventory: Path, hosts: list[str], command: str, *, become: bool = True
+) -> dict[str, tuple[bool, str]]:
+    """Run one command on HOSTS; per host (succeeded, its output or error)."""
+    return {
+        host: (ok, res.get("stdout") or res.get("msg") or res.get("stderr") or "")
+        for host, (ok, res) in run_module(
+            inventory, hosts, "ansible.builtin.command", command, become=become
+        ).items()
+    }

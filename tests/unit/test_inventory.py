@@ -34,6 +34,7 @@ def test_three_node_lab_inventory_has_the_design_groups(tmp_path):
     assert node2["ansible_user"] == "sysadm"
     assert node2["ansible_ssh_private_key_file"] == "/k/id"
     assert "StrictHostKeyChecking=no" in node2["ansible_ssh_common_args"]
+    assert (node2["h2o_max_heap"], node2["spark_worker_memory"]) == ("1g", "2g")
 
 
 def test_single_node_lab_is_in_every_group(tmp_path):

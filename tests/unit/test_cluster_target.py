@@ -1,0 +1,38 @@
+import importlib.metadata
+import re
+from pathlib import Path
+
+import pytest
+
+from dmlctl import cluster_target
+from dmlctl.errors import OperationError, UsageError
+
+UI_PAGE = (Path(__file__).parent / "payloads" / "spark_master_ui.html").read_text()
+
+
+def test_spark_version_is_read_from_the_recorded_master_ui():
+    assert cluster_target._SPARK_UI_VERSION.search(UI_PAGE).group(1) == "4.3.0"
+
+
+def test_matching_versions_pass():
+    cluster_target.check_version("h2o", importlib.metadata.version("h2o"))
+    cluster_target.check_version("spark", importlib.metadata.version("pyspark"))
+
+
+def test_version_mismatch_is_one_clear_line():
+    with pytest.raises(UsageError) as caught:
+        cluster_target.check_version("h2o", "3.44.0.3")
+    client = importlib.metadata.version("h2o")
+    assert caught.value.message == (
+        f"the cluster runs h2o 3.44.0.3 but this machine has h2o {client}."
+    )
+    assert re.search(r"dmlctl deploy", caught.value.hint)
+
+
+def test_unknown_cluster_version_is_an_operation_error():
+    with pytest.raises(OperationError):
+        cluster_target.check_version("spark", None)
+
+
+def test_driver_address_is_the_route_toward_the_master():
+    assert cluster_target.driver_address("127.0.0.1") == "127.0.0.1"
