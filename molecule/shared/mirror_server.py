@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""A stand-in release mirror for rehearsing the `mirror` artifact source.
+
+Serves, over plain HTTP on ADDRESS:PORT, the Spark release tarball and the H2O release zip in
+the layouts of archive.apache.org/dist/spark and h2o-release.s3.amazonaws.com/h2o, with their
+checksum files, all built from the pinned pyspark and h2o packages by the roles' bundle scripts:
+
+    /spark/spark-V/spark-V-bin-hadoop3.tgz(.sha512)
+    /h2o/rel-X.Y.Z/BUILD/h2o-V.zip(.sha256)
+
+Writes its pid to --pid-file and exits by itself after --lifetime seconds.
+"""
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+
+def build(root: Path) -> None:
+    spark = json.loads(
+        subprocess.check_output(
+            [sys.executable, str(ROLES / "spark/files/spark_bundle.py"), "--release-layout"]
+        )
+    )
+    h2o = json.loads(
+        subprocess.check_output(
+            [sys.executable, str(ROLES / "h2o/files/h2o_bundle.py"), "--release-layout"]
+        )
+    )
+    links = {
+        f"spark/spark-{spark['version']}/{spark['name']}": spark["path"],
+        f"spark/spark-{spark['version']}/{spark['name']}.sha512": spark["path"] + ".sha512",
+        f"h2o/{h2o['branch']}/{h2o['build']}/h2o-{h2o['version']}.zip": h2o["release_zip"],
+        f"h2o/{h2o['branch']}/{h2o['build']}/h2o-{h2o['version']}.zip.sha256": h2o["release_zip"]
+        + ".sha256",
+    }
+    for rel, target in links.items():
+        link = root / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        sys.stderr.write("mirror: " + (format % args) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--pid-file", type=Path, required=True)
+    parser.add_argument("--lifetime", type=float, default=1800)
+    args = parser.parse_args()
+
+    args.root.mkdir(parents=True, exist_ok=True)
+    build(args.root)
+    handler = functools.partial(QuietHandler, directory=str(args.root))
+    server = http.server.ThreadingHTTPServer((args.address, args.port), handler)
+    args.pid_file.write_text(f"{os.getpid()}\n")
+    threading.Timer(args.lifetime, server.shutdown).start()
+    try:
+        server.serve_forever()
+    finally:
+        args.pid_file.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
