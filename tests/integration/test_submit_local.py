@@ -6,11 +6,14 @@ contract in DESIGN.md.
 """
 
 import json
+import os
+import socket
 import struct
 import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -148,3 +151,113 @@ def test_unknown_job_is_one_line_and_exit_2(tmp_path):
     assert "did you mean `dmlctl submit h2o-rf`" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "runs").exists()
+
+
+# --- the cluster side of the runner, against real engines on loopback --------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, ready, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                last = json.load(response)
+            if ready(last):
+                return last
+        except (OSError, ValueError) as error:
+            last = error
+        time.sleep(1)
+    raise AssertionError(f"{url} not ready after {timeout:.0f} s: {last}")
+
+
+@pytest.fixture
+def loopback_engines(tmp_path):
+    """A standalone Spark master + worker and a 2-node H2O cloud, all on 127.0.0.1."""
+    import h2o
+    import pyspark
+
+    spark_home = Path(pyspark.__file__).parent
+    h2o_jar = Path(h2o.__file__).parent / "backend" / "bin" / "h2o.jar"
+    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    spark_class = str(spark_home / "bin" / "spark-class")
+    master_port, master_ui, worker_ui = free_port(), free_port(), free_port()
+    h2o_ports = [free_port(), free_port()]
+    flatfile = tmp_path / "flatfile"
+    flatfile.write_text("".join(f"127.0.0.1:{port}\n" for port in h2o_ports))
+    commands = [
+        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+         "--port", str(master_port), "--webui-port", str(master_ui)],
+        [spark_class, "org.apache.spark.deploy.worker.Worker",
+         f"spark://127.0.0.1:{master_port}", "--host", "127.0.0.1", "--cores", "2",
+         "--memory", "1g", "--webui-port", str(worker_ui), "--work-dir", str(tmp_path / "work")],
+        *[["java", "-Xmx512m", "-jar", str(h2o_jar), "-name", f"it-{os.getpid()}",
+           "-ip", "127.0.0.1", "-port", str(port), "-flatfile", str(flatfile),
+           "-ice_root", str(tmp_path / f"ice{port}")] for port in h2o_ports],
+    ]  # fmt: skip
+    processes = []
+    try:
+        for i, command in enumerate(commands):
+            log = (tmp_path / f"engine{i}.log").open("wb")
+            processes.append(
+                subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            )
+        master_json = f"http://127.0.0.1:{master_ui}/json/"
+        wait_for(master_json, lambda d: d.get("aliveworkers", 0) >= 1)
+        h2o_url = f"http://127.0.0.1:{h2o_ports[0]}"
+        wait_for(f"{h2o_url}/3/Cloud", lambda d: d["cloud_size"] == 2 and d["consensus"])
+        yield {
+            "master": f"spark://127.0.0.1:{master_port}",
+            "master_json": master_json,
+            "h2o_url": h2o_url,
+        }
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_cluster_target_runs_both_jobs_on_real_engines(tmp_path, loopback_engines):
+    """What cluster mode adds to a local run: the master URL, driver host, H2O URL, and the
+    data at a path every node can read."""
+    from dmlctl import jobs as joblib
+
+    target = joblib.Target.cluster(
+        loopback_engines["master"],
+        "127.0.0.1",
+        loopback_engines["h2o_url"],
+        executor_python=sys.executable,  # the nodes' python; here the same machine
+        node_data=str(joblib.IRIS_CSV),
+    )
+    runs = {}
+    for name in ("spark-kmeans", "h2o-rf"):
+        job = joblib.resolve_job(name)
+        run_dir = joblib.make_run_dir(name, base=tmp_path / "runs")
+        runs[name] = joblib.submit(job, target, run_dir, sink=lambda chunk: None)
+
+    kmeans = runs["spark-kmeans"].result
+    assert kmeans["master"] == loopback_engines["master"]
+    assert kmeans["rows"] == 150 and sum(kmeans["cluster_counts"].values()) == 150
+    apps = wait_for(loopback_engines["master_json"], lambda d: d.get("completedapps"))
+    assert [app["name"] for app in apps["completedapps"]] == ["KMeansClustering"]
+
+    rf = runs["h2o-rf"].result
+    assert rf["cluster"]["cloud_size"] == 2
+    assert rf["cluster"]["local"] is False
+    assert sum(map(sum, rf["confusion_matrix"]["rows"])) == rf["test_rows"]
+    # The shared cloud is still up, and the job took its frames and models away again.
+    h2o_url = loopback_engines["h2o_url"]
+    assert wait_for(f"{h2o_url}/3/Cloud", lambda d: True)["cloud_size"] == 2
+    assert wait_for(f"{h2o_url}/3/Frames", lambda d: True)["frames"] == []
+    assert wait_for(f"{h2o_url}/3/Models", lambda d: True)["models"] == []
