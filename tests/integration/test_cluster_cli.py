@@ -1,0 +1,63 @@
+"""What a sysadmin types, on a real 3-node lab: deploy, status, re-deploy, stop/start H2O."""
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _status(cluster) -> tuple[int, dict]:
+    result = cluster.dmlctl("status", "--json", "-i", str(cluster.inventory), timeout=60)
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_deploy_brings_up_a_healthy_cluster(cluster):
+    assert cluster.deploy.returncode == 0, cluster.deploy.stderr[-3000:]
+    assert "recap" in cluster.deploy.stderr
+
+    code, model = _status(cluster)
+    assert code == 0, model
+    assert model["healthy"]
+    spark, h2o = model["spark"], model["h2o"]
+    assert spark["status"] == "ALIVE"
+    assert (spark["workers_alive"], spark["workers_expected"]) == (2, 2)
+    assert (h2o["cloud_size"], h2o["nodes_expected"]) == (3, 3)
+    assert h2o["consensus"] and h2o["healthy"]
+    assert {h["name"] for h in model["hosts"] if h["reachable"]} == {"node1", "node2", "node3"}
+
+
+def test_second_deploy_changes_nothing(cluster):
+    again = cluster.dmlctl("deploy", "--json", "-i", str(cluster.inventory))
+    assert again.returncode == 0, again.stderr[-3000:]
+    recap = json.loads(again.stdout)
+    assert recap["ok"] is True
+    assert sorted(recap["hosts"]) == ["node1", "node2", "node3"]
+    assert {host: counts["changed"] for host, counts in recap["hosts"].items()} == {
+        "node1": 0, "node2": 0, "node3": 0,
+    }  # fmt: skip
+
+
+def test_stopped_h2o_is_reported_and_start_heals_it(cluster):
+    stopped = cluster.dmlctl("stop", "h2o", "-i", str(cluster.inventory))
+    assert stopped.returncode == 0, stopped.stderr[-3000:]
+
+    code, model = _status(cluster)
+    assert code == 1
+    assert not model["h2o"]["healthy"] and model["spark"]["healthy"]
+    human = cluster.dmlctl("status", "-i", str(cluster.inventory), timeout=60)
+    assert human.returncode == 1
+    assert "H2O UNHEALTHY" in human.stdout
+
+    started = cluster.dmlctl("start", "h2o", "-i", str(cluster.inventory))
+    assert started.returncode == 0, started.stderr[-3000:]
+    code, model = _status(cluster)
+    assert code == 0, model
+    assert model["h2o"]["cloud_size"] == 3
+
+
+def test_logs_reads_the_journal_of_every_h2o_node(cluster):
+    logs = cluster.dmlctl("logs", "h2o", "-n", "5", "-i", str(cluster.inventory), timeout=120)
+    assert logs.returncode == 0, logs.stderr
+    for node in ("node1", "node2", "node3"):
+        assert f"── {node}" in logs.stderr
