@@ -5,7 +5,7 @@ import sys
 import typer
 
 from dmlctl import __version__
-from dmlctl.commands import cluster, demo, lab, logs, status
+from dmlctl.commands import cluster, demo, jobs, lab, logs, status, submit
 from dmlctl.console import err
 from dmlctl.errors import DmlctlError
 
@@ -22,6 +22,8 @@ for command in cluster.COMMANDS:
     app.command()(command)
 app.command()(status.status)
 app.command()(logs.logs)
+app.command()(submit.submit)
+app.command()(jobs.jobs)
 app.command()(demo.demo)
 
 

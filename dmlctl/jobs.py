@@ -379,29 +379,6 @@ def check_local_engine(engine: str) -> None:
         )
 
 
-def client_version(engine: str) -> str | None:
-    """The installed client library's version (pyspark or h2o), without importing it."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("pyspark" if engine == "spark" else "h2o")
-    except PackageNotFoundError:
-        return None
-
-
-def check_cluster_version(engine: str, cluster_version: str | None) -> None:
-    """The version guard before a cluster run: the cluster must run the client's exact engine."""
-    client = client_version(engine)
-    if cluster_version and client and cluster_version.strip() != client:
-        label = ENGINE_LABELS[engine]
-        package = "pyspark" if engine == "spark" else "h2o"
-        raise UsageError(
-            f"the cluster runs {label} {cluster_version.strip()} but this client has "
-            f"{package} {client}; they must be the same version",
-            hint="deploy the client's version to the cluster: dmlctl deploy",
-        )
-
-
 # --- running ---------------------------------------------------------------------------------
 
 

@@ -7,8 +7,8 @@ import typer
 from rich.table import Table
 
 from dmlctl import jobs as joblib
+from dmlctl.commands.options import Inventory
 from dmlctl.console import err, out
-from dmlctl.errors import UsageError
 
 
 def submit(
@@ -34,10 +34,7 @@ def submit(
         str | None,
         typer.Option("--engine", help="spark or h2o, for your own .py (default: its imports)."),
     ] = None,
-    inventory: Annotated[
-        Path | None,
-        typer.Option("--inventory", "-i", help="Inventory of the cluster to submit to."),
-    ] = None,
+    inventory: Inventory = None,
 ) -> None:
     """Run JOB and keep its output, result.json and plots in a run directory.
 
@@ -48,14 +45,14 @@ def submit(
     Either finds its run directory in DMLCTL_RUN_DIR.
     """
     spec = joblib.resolve_job(job, engine)
-    if not local:
-        raise UsageError(
-            "submitting to a cluster is not available in this version of dmlctl yet",
-            hint=f"run it here on an embedded engine: dmlctl submit {job} --local",
-        )
-    del inventory  # cluster mode only
-    joblib.check_local_engine(spec.engine)
-    target = joblib.Target.local()
+    if local:
+        joblib.check_local_engine(spec.engine)
+        target = joblib.Target.local()
+    else:
+        from dmlctl import cluster_target
+
+        data = joblib.IRIS_CSV if spec.sample is not None else None
+        target = cluster_target.target(inventory, spec.engine, data)
     run_dir = joblib.make_run_dir(spec.name, out=out_dir)
     err.print(
         f"[bold]{spec.name}[/] on {target.describe(spec.engine)} → {_shown(run_dir)}",

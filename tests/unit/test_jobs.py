@@ -266,19 +266,6 @@ def test_cluster_target_adds_only_urls_driver_host_and_node_data(tmp_path):
     assert "spark://" in target.describe("spark") and "54321" in target.describe("h2o")
 
 
-def test_version_guard():
-    from importlib.metadata import version
-
-    joblib.check_cluster_version("h2o", version("h2o"))
-    joblib.check_cluster_version("spark", version("pyspark"))
-    joblib.check_cluster_version("spark", None)  # unknown: nothing to compare
-    with pytest.raises(UsageError, match=r"runs H2O 3\.44\.0\.3 but this client has h2o") as caught:
-        joblib.check_cluster_version("h2o", "3.44.0.3")
-    assert caught.value.exit_code == 2
-    with pytest.raises(UsageError, match=r"runs Spark 3\.5\.1 but this client has pyspark"):
-        joblib.check_cluster_version("spark", "3.5.1")
-
-
 def test_cluster_target_without_the_engine(tmp_path):
     target = joblib.Target.cluster("spark://10.89.0.2:7077", "10.89.0.1", None)
     with pytest.raises(UsageError, match="no H2O"):
