@@ -40,8 +40,8 @@ demo: setup
 	$(BIN)/dmlctl demo
 
 lint: setup
-	$(BIN)/ruff check dmlctl tests
-	$(BIN)/ruff format --check dmlctl tests
+	$(BIN)/ruff check dmlctl tests jobs bench
+	$(BIN)/ruff format --check dmlctl tests jobs bench
 	@if [ -d roles ]; then $(BIN)/ansible-lint --profile production roles playbooks; fi
 
 unit: setup

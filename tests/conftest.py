@@ -11,8 +11,12 @@ VENV_BIN = str(Path(sys.executable).parent)
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path_factory, monkeypatch):
-    """Keep tests away from the user's labs and active-lab marker."""
+    """Keep tests away from the user's labs, active-lab marker and inventory/hosts.ini (whose
+    example addresses are no test's to reach)."""
+    from dmlctl import inventory
+
     state = tmp_path_factory.mktemp("state")
+    monkeypatch.setattr(inventory, "DEFAULT_INVENTORY", state / "no-default-inventory.ini")
     monkeypatch.setenv("DMLCTL_STATE_DIR", str(state))
     monkeypatch.delenv("DMLCTL_INVENTORY", raising=False)
     monkeypatch.setenv("PATH", VENV_BIN + os.pathsep + os.environ["PATH"])

@@ -124,44 +124,34 @@ def deploy(
     )
 
 
-def _engines(engine: Engine) -> dict:
-    return {"dmlctl_engines": ["spark", "h2o"] if engine is Engine.all else [engine.value]}
+def _engine_command(playbook: str, summary: str):
+    """A `start|stop|restart [spark|h2o|all]` command that runs PLAYBOOK for those engines."""
+
+    def command(
+        engine: EngineArg = Engine.all,
+        inventory_path: Inventory = None,
+        as_json: Json = False,
+        verbose: Verbose = False,
+    ) -> None:
+        engines = ["spark", "h2o"] if engine is Engine.all else [engine.value]
+        run_playbook(
+            playbook,
+            inventory_path,
+            extravars={"dmlctl_engines": engines},
+            as_json=as_json,
+            verbose=verbose,
+        )
+
+    command.__name__ = playbook.removesuffix(".yml")
+    command.__doc__ = summary
+    return command
 
 
-def start(
-    engine: EngineArg = Engine.all,
-    inventory_path: Inventory = None,
-    as_json: Json = False,
-    verbose: Verbose = False,
-) -> None:
-    """Start Spark and/or H2O and wait until they are ready."""
-    run_playbook(
-        "start.yml", inventory_path, extravars=_engines(engine), as_json=as_json, verbose=verbose
-    )
-
-
-def stop(
-    engine: EngineArg = Engine.all,
-    inventory_path: Inventory = None,
-    as_json: Json = False,
-    verbose: Verbose = False,
-) -> None:
-    """Stop Spark and/or H2O on every host."""
-    run_playbook(
-        "stop.yml", inventory_path, extravars=_engines(engine), as_json=as_json, verbose=verbose
-    )
-
-
-def restart(
-    engine: EngineArg = Engine.all,
-    inventory_path: Inventory = None,
-    as_json: Json = False,
-    verbose: Verbose = False,
-) -> None:
-    """Restart Spark and/or H2O (an H2O cloud always restarts as a whole)."""
-    run_playbook(
-        "restart.yml", inventory_path, extravars=_engines(engine), as_json=as_json, verbose=verbose
-    )
+start = _engine_command("start.yml", "Start Spark and/or H2O and wait until they are ready.")
+stop = _engine_command("stop.yml", "Stop Spark and/or H2O on every host.")
+restart = _engine_command(
+    "restart.yml", "Restart Spark and/or H2O (an H2O cloud always restarts as a whole)."
+)
 
 
 def uninstall(

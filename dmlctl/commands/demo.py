@@ -1,14 +1,23 @@
 """`dmlctl demo`: the whole story on one box."""
 
 from dmlctl import lab as labs
+from dmlctl.commands import cluster, status, submit
 from dmlctl.commands.lab import _print_nodes, _progress
 from dmlctl.console import err
 
 DEMO_LAB = "demo"
 
 
+def _step(title: str) -> None:
+    err.rule(f"[bold]{title}", align="left")
+
+
 def demo() -> None:
-    """Bring up a 3-node rehearsal lab (reused when it is already up) and show it."""
+    """Bring up a 3-node rehearsal lab, deploy Spark and H2O, show status, run both sample jobs.
+
+    Runs again safely: a running demo lab is reused and the deploy then changes nothing.
+    """
+    _step("1/4  rehearsal lab: 3 machines on this box")
     existing = {lab.name: lab for lab in labs.list_labs()}.get(DEMO_LAB)
     if existing is not None and len(labs.running_nodes(existing)) == len(existing.nodes):
         err.print(f"reusing the running lab {DEMO_LAB!r}")
@@ -17,9 +26,18 @@ def demo() -> None:
     else:
         lab = labs.up(3, DEMO_LAB, progress=_progress)
     _print_nodes(lab)
-    err.print(f"inventory: {lab.inventory}", highlight=False)
+
+    _step("2/4  dmlctl deploy: Java, Spark standalone, H2O")
+    cluster.deploy(inventory_path=lab.inventory)
+
+    _step("3/4  dmlctl status")
+    status.status(inventory_path=lab.inventory)
+
+    for job in ("spark-kmeans", "h2o-rf"):
+        _step(f"4/4  dmlctl submit {job}")
+        submit.submit(job=job, inventory=lab.inventory)
     err.print(
-        "The lab is up. Deploying Spark and H2O onto it (`dmlctl deploy`) and running the "
-        "sample jobs are the next steps; this version does not have them yet.",
+        f"\nDone. The lab stays up: `dmlctl status`, `dmlctl lab ssh node1`, "
+        f"`dmlctl lab down --name {DEMO_LAB}` when finished.",
         highlight=False,
     )

@@ -399,12 +399,13 @@ def test_jobs_command_lists_a_line_each(capsys):
     assert [line.split()[0] for line in lines] == list(joblib.SAMPLE_JOBS)
 
 
-def test_submit_without_local_is_honest_about_clusters():
+def test_submit_to_a_cluster_without_an_inventory_says_how_to_get_one(tmp_path):
     from dmlctl.commands.submit import submit
 
-    with pytest.raises(UsageError, match="not available") as caught:
-        submit("h2o-rf", None, local=False, out_dir=None, engine=None, inventory=None)
-    assert "--local" in caught.value.hint
+    with pytest.raises(UsageError, match="does not exist") as caught:
+        submit("h2o-rf", None, local=False, out_dir=tmp_path / "run", engine=None, inventory=None)
+    assert "dmlctl lab up" in caught.value.hint
+    assert not (tmp_path / "run").exists()
 
 
 def test_summaries_render(tmp_path, capsys):
