@@ -51,7 +51,7 @@ def build(root: Path) -> None:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         sys.stderr.write("mirror: " + (format % args) + "\n")
 
 

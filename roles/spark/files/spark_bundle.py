@@ -39,7 +39,9 @@ def pyspark_dir() -> Path:
 
 
 def pyspark_version(root: Path) -> str:
-    match = re.search(r"""__version__[^=]*=\s*['"]([^'"]+)['"]""", (root / "version.py").read_text())
+    match = re.search(
+        r"""__version__[^=]*=\s*['"]([^'"]+)['"]""", (root / "version.py").read_text()
+    )
     if not match:
         sys.exit(f"cannot read the Spark version from {root / 'version.py'}")
     return match.group(1)
@@ -52,7 +54,9 @@ def source_stamp(root: Path) -> str:
         for path in sorted((root / member).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 st = path.stat()
-                digest.update(f"{path.relative_to(root)}:{st.st_size}:{int(st.st_mtime)}\n".encode())
+                digest.update(
+                    f"{path.relative_to(root)}:{st.st_size}:{int(st.st_mtime)}\n".encode()
+                )
     return digest.hexdigest()
 
 
