@@ -1,21 +1,16 @@
 """Where `dmlctl submit` sends a job on a cluster: engine URLs, the driver's address, the
-job's input staged on every node, and the version guard."""
+job's input staged on every node (dmlctl.staging), and the version guard."""
 
-import hashlib
 import importlib.metadata
 import re
-import shutil
 import socket
 from pathlib import Path
 
-from dmlctl import inventory, runner
+from dmlctl import inventory, staging
 from dmlctl import status as cluster_status
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs import Target
 
-# One path that exists on the driver and on every node: executors and H2O nodes read input
-# from their own disks, never from the machine dmlctl runs on.
-STAGE_DIR = Path("/var/tmp/dmlctl/data")
 CLIENT_PACKAGES = {"spark": "pyspark", "h2o": "h2o"}
 _SPARK_UI_VERSION = re.compile(r'class="version[^"]*"[^>]*>\s*([0-9][^<\s]*)\s*<')
 
@@ -56,31 +51,6 @@ def check_version(engine: str, cluster_version: str | None) -> None:
         )
 
 
-def stage(inv: inventory.ClusterInventory, source: Path) -> str:
-    """Copy SOURCE to one content-addressed path on this machine and on every cluster node."""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-    staged = STAGE_DIR / f"{source.stem}-{digest}{source.suffix}"
-    if not staged.is_file():
-        STAGE_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, staged)
-        staged.chmod(0o644)
-    hosts = sorted(
-        {*inv.group("spark_master"), *inv.group("spark_workers"), *inv.group("h2o_nodes")}
-    )
-    answers = runner.run_module(
-        inv.path,
-        hosts,
-        "ansible.builtin.copy",
-        {"src": str(staged), "dest": f"{STAGE_DIR}/", "mode": "0644", "directory_mode": "0755"},
-    )
-    failed = {h: res.get("msg", "no answer") for h, (ok, res) in answers.items() if not ok}
-    failed |= {h: "no answer" for h in hosts if h not in answers}
-    if failed:
-        detail = "; ".join(f"{host}: {message}" for host, message in sorted(failed.items()))
-        raise OperationError(f"could not stage {source.name} on the nodes: {detail}")
-    return str(staged)
-
-
 def target(inventory_path: Path | None, engine: str, data: Path | None) -> Target:
     """Check the cluster can take a ENGINE job and describe where it runs.
 
@@ -111,5 +81,5 @@ def target(inventory_path: Path | None, engine: str, data: Path | None) -> Targe
         driver_host=driver_address(inv.address(master)),
         h2o_url=model["h2o"]["url"],
         executor_python=str(inv.var(master, "spark_python") or "/usr/bin/python3"),
-        node_data=stage(inv, data) if data is not None else None,
+        node_data=staging.stage(inv, data) if data is not None else None,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.live import Live
 
-from dmlctl import inventory, runner
+from dmlctl import inventory, runner, staging
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.console import err, print_json
 from dmlctl.errors import UsageError
@@ -81,6 +81,7 @@ def run_playbook(
             f"--limit {limit!r} matches no host in {path}.",
             hint=f"hosts: {', '.join(inv.hosts)}; groups: {', '.join(sorted(inv.groups))}",
         )
+    staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
     run = dict(limit=limit, check=check, extravars=extravars, verbose=verbose)
     if verbose or as_json:
