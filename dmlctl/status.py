@@ -190,7 +190,10 @@ def collect(inv: ClusterInventory, timeout: float = TIMEOUT) -> dict:
             for ip_port in h2o_targets
         }
         reach_futures = {
-            host: pool.submit(reachable, inv.address(host), SSH_PORT, timeout) for host in inv.hosts
+            host: pool.submit(
+                reachable, inv.address(host), int(inv.var(host, "ansible_port", SSH_PORT)), timeout
+            )
+            for host in inv.hosts
         }
         spark = spark_status(inv, *spark_future.result())
         h2o = h2o_status(inv, {k: f.result() for k, f in cloud_futures.items()})
