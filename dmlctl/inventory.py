@@ -22,30 +22,34 @@ class Host:
     ip: str
 
 
-def render_lab_inventory(hosts: Sequence[Host], *, lab: str, user: str, private_key: Path) -> str:
-    """INI inventory for a lab: first host is the Spark master, the rest workers, all H2O.
+def lab_groups(names: Sequence[str]) -> dict[str, list[str]]:
+    """A lab's layout: the first node is the Spark master, the rest are workers (a single node
+    is a worker too), and every node is an H2O node."""
+    master, *others = names
+    return {
+        "spark_master": [master],
+        "spark_workers": others or [master],
+        "h2o_nodes": list(names),
+    }
 
-    A single-host lab puts that host in every group, so it runs a worker too.
+
+def render_lab_inventory(hosts: Sequence[Host], *, lab: str, user: str, private_key: Path) -> str:
+    """INI inventory for a lab laid out by `lab_groups`.
+
     SSH host keys are not checked: lab nodes are recreated with new keys all the time.
     Every node sees the whole box's memory, so heaps are sized for a lab, not from facts.
     """
     if not hosts:
         raise ValueError("a lab inventory needs at least one host")
-    master, *others = hosts
-    workers = others or [master]
+    groups = lab_groups([h.name for h in hosts])
     lines = [
         f"# Written by `dmlctl lab up` for the rehearsal lab {lab!r}; rewritten on every lab up.",
         *(f"{h.name} ansible_host={h.ip}" for h in hosts),
         "",
-        "[spark_master]",
-        master.name,
-        "",
-        "[spark_workers]",
-        *(h.name for h in workers),
-        "",
-        "[h2o_nodes]",
-        *(h.name for h in hosts),
-        "",
+    ]
+    for group, members in groups.items():
+        lines += [f"[{group}]", *members, ""]
+    lines += [
         "[all:vars]",
         f"ansible_user={user}",
         f"ansible_ssh_private_key_file={private_key}",

@@ -2,7 +2,7 @@
 
 from dmlctl import lab as labs
 from dmlctl.commands import cluster, status, submit
-from dmlctl.commands.lab import _print_nodes, _progress
+from dmlctl.commands.lab import report, show_nodes
 from dmlctl.console import err
 
 DEMO_LAB = "demo"
@@ -24,8 +24,8 @@ def demo() -> None:
         labs.set_active(DEMO_LAB)
         lab = existing
     else:
-        lab = labs.up(3, DEMO_LAB, progress=_progress)
-    _print_nodes(lab)
+        lab = labs.up(3, DEMO_LAB, progress=report)
+    show_nodes(lab)
 
     _step("2/4  dmlctl deploy: Java, Spark standalone, H2O")
     cluster.deploy(inventory_path=lab.inventory)

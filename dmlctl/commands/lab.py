@@ -8,6 +8,7 @@ from rich.table import Table
 
 from dmlctl import lab as labs
 from dmlctl.console import err, out, print_json
+from dmlctl.inventory import lab_groups
 
 app = typer.Typer(
     help="Rehearsal labs: N real machines on this box to deploy to, try and test.",
@@ -19,7 +20,7 @@ NameOption = Annotated[
 ]
 
 
-def _progress(message: str) -> None:
+def report(message: str) -> None:
     err.print(f"[dim]•[/] {message}", highlight=False)
 
 
@@ -33,8 +34,8 @@ def up(
     node1 is the Spark master, the other nodes Spark workers, every node an H2O node.
     The lab becomes the active one: commands given no inventory use it.
     """
-    lab = labs.up(nodes, name, progress=_progress)
-    _print_nodes(lab)
+    lab = labs.up(nodes, name, progress=report)
+    show_nodes(lab)
     err.print(f"inventory: {lab.inventory}", highlight=False)
     err.print(f"log in:    dmlctl lab ssh {lab.nodes[0].name}", highlight=False)
 
@@ -42,7 +43,7 @@ def up(
 @app.command()
 def down(name: NameOption = None) -> None:
     """Remove a lab: its containers, network, SSH key, inventory and state."""
-    labs.down(labs.resolve_name(name), progress=_progress)
+    labs.down(labs.resolve_name(name), progress=report)
 
 
 @app.command("ls")
@@ -99,16 +100,13 @@ def image(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even if cached.")] = False,
 ) -> None:
     """Build (once) the base image that lab nodes run: Debian 12 with systemd and sshd."""
-    err.print(labs.ensure_base_image(rebuild=rebuild, progress=_progress), highlight=False)
+    err.print(labs.ensure_base_image(rebuild=rebuild, progress=report), highlight=False)
 
 
-def _print_nodes(lab: labs.Lab) -> None:
+def show_nodes(lab: labs.Lab) -> None:
+    groups = lab_groups([n.name for n in lab.nodes])
     table = Table("node", "address", "groups", box=None)
-    for index, node in enumerate(lab.nodes):
-        groups = ["h2o_nodes"]
-        if index == 0:
-            groups.insert(0, "spark_master")
-        if index > 0 or len(lab.nodes) == 1:
-            groups.insert(-1, "spark_workers")
-        table.add_row(node.name, node.ip, ", ".join(groups))
+    for node in lab.nodes:
+        member_of = [group for group, members in groups.items() if node.name in members]
+        table.add_row(node.name, node.ip, ", ".join(member_of))
     out.print(table)
