@@ -77,14 +77,13 @@ def run_playbook(
         events.put(event)
         return True  # keep it in the artifacts too
 
-    cmdline = ["--check", "--diff"] if check else []
     thread, runner = ansible_runner.run_async(
         private_data_dir=str(private_data_dir),
         project_dir=str(PLAYBOOK_DIR),
         playbook=playbook,
         inventory=str(inventory.resolve()),
         limit=limit,
-        cmdline=" ".join(cmdline) or None,
+        cmdline="--check --diff" if check else None,
         extravars=extravars or {},
         envvars=_environment(),
         ident=ident,
