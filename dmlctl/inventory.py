@@ -38,6 +38,7 @@ def render_lab_inventory(hosts: Sequence[Host], *, lab: str, user: str, private_
 
     SSH host keys are not checked: lab nodes are recreated with new keys all the time.
     Every node sees the whole box's memory, so heaps are sized for a lab, not from facts.
+    Artifacts come from the pinned packages on this machine (no download on every lab).
     """
     if not hosts:
         raise ValueError("a lab inventory needs at least one host")
@@ -56,6 +57,7 @@ def render_lab_inventory(hosts: Sequence[Host], *, lab: str, user: str, private_
         "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'",
         "ansible_python_interpreter=/usr/bin/python3",
         f"dmlctl_lab={lab}",
+        "dmlctl_artifact_source=bundle",
         f"h2o_max_heap={LAB_H2O_HEAP}",
         f"spark_worker_memory={LAB_SPARK_WORKER_MEMORY}",
         "",

@@ -35,6 +35,7 @@ def test_three_node_lab_inventory_has_the_design_groups(tmp_path):
     assert node2["ansible_ssh_private_key_file"] == "/k/id"
     assert "StrictHostKeyChecking=no" in node2["ansible_ssh_common_args"]
     assert (node2["h2o_max_heap"], node2["spark_worker_memory"]) == ("1g", "2g")
+    assert node2["dmlctl_artifact_source"] == "bundle"
 
 
 def test_single_node_lab_is_in_every_group(tmp_path):
