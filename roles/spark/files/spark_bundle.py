@@ -48,8 +48,20 @@ def pyspark_version(root: Path) -> str:
 
 
 def source_stamp(root: Path) -> str:
-    """Cheap fingerprint of the package content: every member file's path, size and mtime."""
+    """Identity of the package content, the same in every environment that installed it.
+
+    The wheel's RECORD lists every file with its sha256, so two virtualenvs holding the same
+    pyspark share one bundle (the artifact cache is per user, not per checkout). Without a
+    RECORD: each member file's path, size and mtime.
+    """
     digest = hashlib.sha256()
+    records = sorted(root.parent.glob(f"pyspark-{pyspark_version(root)}.dist-info/RECORD"))
+    if records:
+        lines = sorted(
+            line for line in records[0].read_text().splitlines() if "__pycache__" not in line
+        )
+        digest.update("\n".join(lines).encode())
+        return digest.hexdigest()
     for member in MEMBERS:
         for path in sorted((root / member).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
@@ -70,9 +82,12 @@ def file_digests(path: Path) -> dict[str, str]:
 
 
 def build(root: Path, version: str, dest: Path, top: str, compress: bool) -> None:
+    # Owner, mode and mtime fixed: the same package always gives the same bytes (and sha1), so
+    # nodes never re-copy a bundle that was only rebuilt.
     def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         if "__pycache__" in info.name:
             return None
+        info.mtime = 0
         info.uid = info.gid = 0
         info.uname = info.gname = "root"
         info.mode = 0o755 if (info.isdir() or info.mode & 0o111) else 0o644
