@@ -57,11 +57,16 @@ def test_events_reach_the_callers_thread_in_order(playbooks):
 
 def test_ctrl_c_cancels_the_run(playbooks):
     write, inventory = playbooks
+    # As in a terminal: a shell that starts us in the background may have SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(3, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     started = time.monotonic()
     with pytest.raises(OperationError, match="cancelled"):
-        runner.run_playbook(write(15), inventory, on_event=lambda event: None)
+        try:
+            runner.run_playbook(write(15), inventory, on_event=lambda event: None)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 12
 
 
