@@ -54,11 +54,6 @@ def run(
     return proc
 
 
-def ids(*args: str) -> list[str]:
-    """IDs printed by a `podman ... -q` listing."""
-    return run(args).stdout.split()
-
-
 def inspect(kind: str, name: str) -> dict | None:
     """`podman KIND inspect NAME` as a dict, or None when it does not exist."""
     proc = run([kind, "inspect", name], check=False)

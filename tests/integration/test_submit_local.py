@@ -20,22 +20,13 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-# The CLI as `dmlctl` runs it; registers submit/jobs itself only if cli.py does not yet.
-CLI = """
-import sys
-from dmlctl import cli
-from dmlctl.commands import jobs, submit
-known = {c.name or c.callback.__name__ for c in cli.app.registered_commands}
-for name, command in (("submit", submit.submit), ("jobs", jobs.jobs)):
-    if name not in known:
-        cli.app.command(name)(command)
-cli.main(sys.argv[1:])
-"""
+DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 
 
 def dmlctl(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """The installed `dmlctl` console script, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-c", CLI, *args],
+        [DMLCTL, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
