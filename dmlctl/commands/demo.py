@@ -4,6 +4,7 @@ from dmlctl import lab as labs
 from dmlctl.commands import cluster, status, submit
 from dmlctl.commands.lab import report, show_nodes
 from dmlctl.console import err
+from dmlctl.errors import UsageError
 
 DEMO_LAB = "demo"
 
@@ -18,7 +19,10 @@ def demo() -> None:
     Runs again safely: a running demo lab is reused and the deploy then changes nothing.
     """
     _step("1/4  rehearsal lab: 3 machines on this box")
-    existing = {lab.name: lab for lab in labs.list_labs()}.get(DEMO_LAB)
+    try:
+        existing = labs.load(DEMO_LAB)
+    except UsageError:  # no demo lab yet
+        existing = None
     if existing is not None and len(labs.running_nodes(existing)) == len(existing.nodes):
         err.print(f"reusing the running lab {DEMO_LAB!r}")
         labs.set_active(DEMO_LAB)
