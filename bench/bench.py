@@ -2,7 +2,7 @@
 
 Run with `make bench` (root, podman). It creates its own labs (named bench-*), removes them at
 the end, and writes bench/results.json plus bench/results.md (the table the README shows).
-`--only help,status` runs a subset.
+`--only help,status` re-measures a subset and keeps the other figures of results.json.
 """
 
 import argparse
@@ -151,7 +151,9 @@ def bench_submit(results: dict) -> None:
 
 
 def bench_nodes(results: dict) -> None:
-    """Deploy time on fresh labs of 1, 3 and 6 nodes: how the cost grows with the cluster."""
+    """Deploy time on fresh labs of 1, 3 and 6 nodes: how the cost grows with the cluster.
+    The hand-made floor at 1 and 6 nodes shows how much of that growth the shared machine
+    itself imposes (every lab node draws on the same cores, disk and mirror)."""
     scaling = {}
     for count in (1, 3, 6):
         name = f"bench-n{count}"
@@ -160,9 +162,12 @@ def bench_nodes(results: dict) -> None:
             scaling[str(count)] = round(timed(dmlctl, "deploy", "-i", inventory(name)), 1)
         finally:
             dmlctl("lab", "down", "--name", name, check=False)
+    floors = {str(count): round(deploy_floor(count), 1) for count in (1, 6)}
     results["nodes_scaling"] = {
         "deploy_s": scaling,
         "ratio_6_to_1": round(scaling["6"] / scaling["1"], 2),
+        "floor_s": floors,
+        "floor_ratio_6_to_1": round(floors["6"] / floors["1"], 2),
         "target_ratio": 1.5,
     }
 
@@ -170,13 +175,13 @@ def bench_nodes(results: dict) -> None:
 # ---------------------------------------------------------------- the floor
 
 
-def deploy_floor() -> float:
-    """The same artifacts on 3 fresh nodes by hand: podman cp, apt-get, engines started with
-    plain commands, until `dmlctl status` says healthy. Nothing here is dmlctl's own work."""
+def deploy_floor(count: int = 3) -> float:
+    """The same artifacts on `count` fresh nodes by hand: podman cp, apt-get, engines started
+    with plain commands, until `dmlctl status` says healthy. Nothing here is dmlctl's own work."""
     from concurrent.futures import ThreadPoolExecutor
 
     name = "bench-floor"
-    dmlctl("lab", "up", "--nodes", "3", "--name", name)
+    dmlctl("lab", "up", "--nodes", str(count), "--name", name)
     nodes = json.loads((STATE_DIR / "labs" / name / "lab.json").read_text())["nodes"]
     spark_tar = next((Path.home() / ".cache/dmlctl/artifacts").glob("spark-*-bin-dmlctl.tar"))
     h2o_jar = (
@@ -208,7 +213,7 @@ def deploy_floor() -> float:
         if index == 0:
             podman("exec", "-d", c, "/opt/spark/bin/spark-class",
                    "org.apache.spark.deploy.master.Master", "--host", ip)  # fmt: skip
-        else:
+        if index > 0 or len(nodes) == 1:
             podman("exec", "-d", c, "/opt/spark/bin/spark-class",
                    "org.apache.spark.deploy.worker.Worker", f"spark://{master_ip}:7077",
                    "--host", ip, "--memory", "2g")  # fmt: skip
@@ -217,7 +222,7 @@ def deploy_floor() -> float:
 
     try:
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
             list(pool.map(install, nodes))
             list(pool.map(start, range(len(nodes)), nodes))
         deadline = time.monotonic() + 300
@@ -280,6 +285,12 @@ def write_report(results: dict) -> None:
             f"| deploy by cluster size | {times} | | 6 nodes = {scaling['ratio_6_to_1']}x "
             f"1 node (target <= {scaling['target_ratio']}x) |"
         )
+        if floors := scaling.get("floor_s"):
+            times = ", ".join(f"{n} nodes {s} s" for n, s in floors.items())
+            rows.append(
+                f"| floor by cluster size | {times} | | 6 nodes = "
+                f"{scaling['floor_ratio_6_to_1']}x 1 node |"
+            )
     text = f"Measured on {results['machine']}.\n\n" + "\n".join(rows) + "\n"
     (BENCH_DIR / "results.md").write_text(text)
     print(text)
@@ -293,7 +304,11 @@ def main() -> None:
     unknown = set(chosen) - set(FIGURES)
     if unknown:
         parser.error(f"unknown figures: {', '.join(sorted(unknown))}")
-    results: dict = {}
+    # A partial run (--only) updates the figures it measured and keeps the others.
+    results_file = BENCH_DIR / "results.json"
+    results: dict = (
+        json.loads(results_file.read_text()) if options.only and results_file.exists() else {}
+    )
     try:
         for name in chosen:
             print(f"· {name}", file=sys.stderr)
