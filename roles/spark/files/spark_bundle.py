@@ -3,7 +3,7 @@
 
 Runs on the controller with the Python that runs ansible-playbook, so the bundle holds exactly
 the Spark that this controller's pyspark client expects. Prints one JSON object:
-{"version", "path", "name", "sha1", "sha256", "size", "built"}.
+{"version", "path", "name", "top", "sha256", "size", "built"}.
 
 The tarball is uncompressed (the jars are already compressed) and written atomically; its
 checksums are kept next to it and recomputed only when the tarball itself changes.
@@ -73,16 +73,15 @@ def source_stamp(root: Path) -> str:
 
 
 def file_digests(path: Path) -> dict[str, str]:
-    sha1, sha256 = hashlib.sha1(), hashlib.sha256()
+    sha256 = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(4 << 20):
-            sha1.update(chunk)
             sha256.update(chunk)
-    return {"sha1": sha1.hexdigest(), "sha256": sha256.hexdigest()}
+    return {"sha256": sha256.hexdigest()}
 
 
 def build(root: Path, version: str, dest: Path, top: str, compress: bool) -> None:
-    # Owner, mode and mtime fixed: the same package always gives the same bytes (and sha1), so
+    # Owner, mode and mtime fixed: the same package always gives the same bytes (and sha256), so
     # nodes never re-copy a bundle that was only rebuilt.
     def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
         if "__pycache__" in info.name:
@@ -164,7 +163,6 @@ def main() -> None:
                 "path": str(dest),
                 "name": dest.name,
                 "top": top,
-                "sha1": meta["sha1"],
                 "sha256": meta["sha256"],
                 "size": st.st_size,
                 "built": built,
