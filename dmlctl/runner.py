@@ -7,6 +7,7 @@ and the caller's thread (the one that owns the terminal) consumes the queue.
 import os
 import queue
 import shlex
+import shutil
 import sys
 import threading
 from collections.abc import Callable
@@ -48,6 +49,20 @@ def _environment() -> dict[str, str]:
     return env
 
 
+def _private_data_dir() -> Path:
+    """ansible-runner's working directory, shared by every run for its rotated artifacts.
+
+    Runs are told everything as arguments, with suppress_env_files: left to itself,
+    ansible-runner keeps the first extravars and cmdline it is given in env/ and applies them to
+    every later run (one `deploy --check` would make every later deploy a dry run). The env/
+    left by older dmlctl versions goes too.
+    """
+    path = state_dir() / "runner"
+    shutil.rmtree(path / "env", ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def run_playbook(
     playbook: str,
     inventory: Path,
@@ -69,8 +84,7 @@ def run_playbook(
         raise UsageError(f"playbook {playbook} is missing from {PLAYBOOK_DIR}.")
     events: queue.Queue[dict] = queue.Queue()
     cancelled = threading.Event()
-    private_data_dir = state_dir() / "runner"
-    private_data_dir.mkdir(parents=True, exist_ok=True)
+    private_data_dir = _private_data_dir()
     ident = f"{Path(playbook).stem}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
 
     def queue_event(event: dict) -> bool:
@@ -86,6 +100,7 @@ def run_playbook(
         cmdline="--check --diff" if check else None,
         extravars=extravars or {},
         envvars=_environment(),
+        suppress_env_files=True,
         ident=ident,
         rotate_artifacts=KEEP_ARTIFACTS,
         quiet=not verbose,
@@ -119,10 +134,8 @@ def run_module(
     """Run one module on HOSTS (ad hoc); per host (succeeded, the module's result)."""
     import ansible_runner
 
-    private_data_dir = state_dir() / "runner"
-    private_data_dir.mkdir(parents=True, exist_ok=True)
     result = ansible_runner.run(
-        private_data_dir=str(private_data_dir),
+        private_data_dir=str(_private_data_dir()),
         inventory=str(inventory.resolve()),
         host_pattern=",".join(hosts),
         module=module,
@@ -131,6 +144,7 @@ def run_module(
         else " ".join(f"{key}={shlex.quote(str(value))}" for key, value in args.items()),
         extravars={"ansible_become": become},
         envvars=_environment(),
+        suppress_env_files=True,
         rotate_artifacts=KEEP_ARTIFACTS,
         quiet=True,
     )

@@ -1,4 +1,5 @@
-"""What a sysadmin types, on a real 3-node lab: deploy, status, re-deploy, stop/start H2O."""
+"""What a sysadmin types, on a real 3-node lab: deploy, status, re-deploy, stop/start/restart,
+and a changed setting."""
 
 import json
 
@@ -10,6 +11,11 @@ pytestmark = pytest.mark.integration
 def _status(cluster) -> tuple[int, dict]:
     result = cluster.dmlctl("status", "--json", "-i", str(cluster.inventory), timeout=60)
     return result.returncode, json.loads(result.stdout)
+
+
+def _alive_worker_memory(model: dict) -> list[int]:
+    # The master lists workers that re-registered after a restart twice: old entries are DEAD.
+    return [w["memory_mb"] for w in model["spark"]["workers"] if w["state"] == "ALIVE"]
 
 
 def test_deploy_brings_up_a_healthy_cluster(cluster):
@@ -61,3 +67,42 @@ def test_logs_reads_the_journal_of_every_h2o_node(cluster):
     assert logs.returncode == 0, logs.stderr
     for node in ("node1", "node2", "node3"):
         assert f"── {node}" in logs.stderr
+
+
+def test_restart_brings_spark_back_with_every_worker(cluster):
+    restarted = cluster.dmlctl("restart", "spark", "-i", str(cluster.inventory))
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    code, model = _status(cluster)
+    assert code == 0, model
+    assert (model["spark"]["workers_alive"], model["spark"]["workers_expected"]) == (2, 2)
+
+
+def test_a_changed_setting_reaches_every_node(cluster, tmp_path):
+    """New heap sizes restart the whole H2O cloud together (H2O refuses late members) and the
+    Spark workers, which come back with them; the original inventory puts everything back."""
+    original = cluster.inventory.read_text()
+    assert "h2o_max_heap=1g" in original and "spark_worker_memory=2g" in original
+    changed = tmp_path / "inventory.ini"
+    changed.write_text(
+        original.replace("h2o_max_heap=1g", "h2o_max_heap=768m").replace(
+            "spark_worker_memory=2g", "spark_worker_memory=1g"
+        )
+    )
+    try:
+        result = cluster.dmlctl("deploy", "--json", "-i", str(changed))
+        assert result.returncode == 0, result.stderr[-3000:]
+        recap = json.loads(result.stdout)
+        assert all(counts["changed"] > 0 for counts in recap["hosts"].values()), recap
+
+        status = cluster.dmlctl("status", "--json", "-i", str(changed), timeout=60)
+        model = json.loads(status.stdout)
+        assert status.returncode == 0, model
+        assert model["h2o"]["cloud_size"] == 3 and model["h2o"]["consensus"]
+        assert all(512 << 20 < n["max_mem"] <= 768 << 20 for n in model["h2o"]["nodes"]), model
+        assert _alive_worker_memory(model) == [1024, 1024]
+    finally:
+        restored = cluster.dmlctl("deploy", "-i", str(cluster.inventory))
+        assert restored.returncode == 0, restored.stderr[-3000:]
+    code, model = _status(cluster)
+    assert code == 0, model
+    assert _alive_worker_memory(model) == [2048, 2048]

@@ -74,3 +74,28 @@ def test_missing_playbook_is_a_usage_error(playbooks):
     _, inventory = playbooks
     with pytest.raises(UsageError, match="missing"):
         runner.run_playbook("nope.yml", inventory, on_event=lambda event: None)
+
+
+def test_a_runs_extra_vars_and_check_mode_do_not_leak_into_the_next(playbooks, tmp_path):
+    # ansible-runner keeps the first extravars/cmdline it is given in env/ and applies them to
+    # every later run of the same private data dir: a deploy after `stop h2o` skipped Spark.
+    (tmp_path / "vars.yml").write_text(
+        "- name: Vars\n  hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - name: Show the engines\n      ansible.builtin.debug:\n"
+        "        msg: \"engines={{ dmlctl_engines | default('unset') }}"
+        ' check={{ ansible_check_mode }}"\n'
+    )
+    _, inventory = playbooks
+
+    def messages(**options) -> list[str]:
+        seen = []
+        runner.run_playbook("vars.yml", inventory, on_event=seen.append, **options)
+        return [
+            e["event_data"]["res"].get("msg", "")
+            for e in seen
+            if e["event"] == "runner_on_ok" and "res" in e.get("event_data", {})
+        ]
+
+    assert messages(extravars={"dmlctl_engines": ["h2o"]}) == ["engines=['h2o'] check=False"]
+    assert messages(check=True) == ["engines=unset check=True"]
+    assert messages() == ["engines=unset check=False"]
