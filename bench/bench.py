@@ -71,7 +71,7 @@ def bench_lab_up(results: dict) -> None:
 
 def bench_status(results: dict) -> None:
     """`dmlctl status` against a deployed 3-node lab (deploys one if needed)."""
-    _ensure_deployed(results)
+    _ensure_deployed()
     dmlctl("status", "-i", inventory(), check=False)  # warm the inventory cache
     samples = [timed(lambda: dmlctl("status", "-i", inventory())) for _ in range(20)]
     results["status"] = {**summary(samples), "target_s": 0.5}
@@ -90,7 +90,7 @@ def _fresh_deploy() -> float:
     return seconds
 
 
-def _ensure_deployed(results: dict) -> None:
+def _ensure_deployed() -> None:
     """The deployed 3-node bench lab the later figures run on (made once, unless `deploy` ran)."""
     if not _deployed:
         _fresh_deploy()
@@ -112,7 +112,7 @@ def bench_deploy(results: dict) -> None:
 
 
 def bench_redeploy(results: dict) -> None:
-    _ensure_deployed(results)
+    _ensure_deployed()
     samples, changed = [], []
     for _ in range(3):
         started = time.perf_counter()
@@ -124,7 +124,7 @@ def bench_redeploy(results: dict) -> None:
 
 def bench_ready(results: dict) -> None:
     """`dmlctl start` after `dmlctl stop`: until H2O is N/N and every Spark worker registered."""
-    _ensure_deployed(results)
+    _ensure_deployed()
     samples = []
     for _ in range(3):
         dmlctl("stop", "-i", inventory())
@@ -139,7 +139,7 @@ def bench_submit(results: dict) -> None:
     One unmeasured run first (the cloud's first model is slower: JIT, first parse), then the two
     alternate, each going first every other round, so neither gets the warmer cloud.
     """
-    _ensure_deployed(results)
+    _ensure_deployed()
     model = json.loads(dmlctl("status", "--json", "-i", inventory()).stdout)
     direct_env = {**ENV, "DMLCTL_H2O_URL": model["h2o"]["url"]}
     samples: dict[str, list[float]] = {"submit": [], "direct": []}
