@@ -1,0 +1,19 @@
+import json
+
+from dmlctl import store
+
+
+def test_missing_or_broken_file_gives_the_default(tmp_path):
+    assert store.load(tmp_path / "none.json", {"a": 1}) == {"a": 1}
+    (tmp_path / "bad.json").write_text("{not json")
+    assert store.load(tmp_path / "bad.json", []) == []
+
+
+def test_save_writes_json_with_mode_and_leaves_no_temp_file(tmp_path):
+    target = tmp_path / "sub" / "state.json"
+    store.save(target, {"k": [1, 2]}, mode=0o600)
+    assert json.loads(target.read_text()) == {"k": [1, 2]}
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["state.json"]
+    store.save(target, {"k": 3})
+    assert store.load(target) == {"k": 3}
