@@ -200,9 +200,11 @@ def deploy_floor(count: int = 3) -> float:
     with plain commands, until `dmlctl status` says healthy. Nothing here is dmlctl's own work."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from dmlctl import store
+
     name = "bench-floor"
     dmlctl("lab", "up", "--nodes", str(count), "--name", name)
-    nodes = json.loads((STATE_DIR / "labs" / name / "lab.json").read_text())["nodes"]
+    nodes = store.load(STATE_DIR / "labs" / name / "lab.json")["nodes"]
     spark_tar = next((Path.home() / ".cache/dmlctl/artifacts").glob("spark-*-bin-dmlctl.tar"))
     h2o_jar = (
         Path(sys.executable).parent.parent / "lib/python3.11/site-packages/h2o/backend/bin/h2o.jar"

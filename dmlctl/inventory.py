@@ -1,80 +1,27 @@
-"""Ansible inventories: writing the rehearsal lab's, and finding the one a command uses."""
+"""Ansible inventories: finding the one a command uses, and reading it."""
 
 import contextlib
 import io
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dmlctl.errors import UsageError
+from dmlctl.lab import state as lab_state
 from dmlctl.paths import PROJECT_DIR
 
 DEFAULT_INVENTORY = PROJECT_DIR / "inventory" / "hosts.ini"
-LAB_H2O_HEAP = "1g"
-LAB_SPARK_WORKER_MEMORY = "2g"
-
-
-@dataclass(frozen=True)
-class Host:
-    name: str
-    ip: str
-
-
-def lab_groups(names: Sequence[str]) -> dict[str, list[str]]:
-    """A lab's layout: the first node is the Spark master, the rest are workers (a single node
-    is a worker too), and every node is an H2O node."""
-    master, *others = names
-    return {
-        "spark_master": [master],
-        "spark_workers": others or [master],
-        "h2o_nodes": list(names),
-    }
-
-
-def render_lab_inventory(hosts: Sequence[Host], *, lab: str, user: str, private_key: Path) -> str:
-    """INI inventory for a lab laid out by `lab_groups`.
-
-    SSH host keys are not checked: lab nodes are recreated with new keys all the time.
-    Every node sees the whole box's memory, so heaps are sized for a lab, not from facts.
-    Artifacts come from the pinned packages on this machine (no download on every lab).
-    """
-    if not hosts:
-        raise ValueError("a lab inventory needs at least one host")
-    groups = lab_groups([h.name for h in hosts])
-    lines = [
-        f"# Written by `dmlctl lab up` for the rehearsal lab {lab!r}; rewritten on every lab up.",
-        *(f"{h.name} ansible_host={h.ip}" for h in hosts),
-        "",
-    ]
-    for group, members in groups.items():
-        lines += [f"[{group}]", *members, ""]
-    lines += [
-        "[all:vars]",
-        f"ansible_user={user}",
-        f"ansible_ssh_private_key_file={private_key}",
-        "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'",
-        "ansible_python_interpreter=/usr/bin/python3",
-        f"dmlctl_lab={lab}",
-        "dmlctl_artifact_source=bundle",
-        f"h2o_max_heap={LAB_H2O_HEAP}",
-        f"spark_worker_memory={LAB_SPARK_WORKER_MEMORY}",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def resolve(explicit: Path | None = None) -> Path:
     """The inventory a command uses: -i, then $DMLCTL_INVENTORY, then the active lab's,
     then inventory/hosts.ini in the project."""
-    from dmlctl import lab  # lab imports this module; resolve is only called at run time
-
     if explicit is not None:
         source, path = "-i", explicit
     elif env := os.environ.get("DMLCTL_INVENTORY"):
         source, path = "DMLCTL_INVENTORY", Path(env)
-    elif (active := lab.active()) is not None:
+    elif (active := lab_state.active()) is not None:
         source, path = f"the active lab {active.name!r}", active.inventory
     else:
         source, path = "the default", DEFAULT_INVENTORY
@@ -207,8 +154,8 @@ def _plain(value):
 def load_cached(path: Path) -> ClusterInventory:
     """`load`, reusing the last parse while no inventory file has changed (fast `status`)."""
     import hashlib
-    import json
 
+    from dmlctl import store
     from dmlctl.paths import state_dir
 
     path = path.resolve()
@@ -222,14 +169,11 @@ def load_cached(path: Path) -> ClusterInventory:
         / "inventory-cache"
         / (hashlib.sha256(str(path).encode()).hexdigest()[:16] + ".json")
     )
-    try:
-        cached = json.loads(cache.read_text())
+    cached = store.load(cache, {})
+    with contextlib.suppress(KeyError, TypeError):
         if cached["fingerprint"] == fingerprint:
             data = cached["inventory"]
             return ClusterInventory(Path(data["path"]), data["groups"], data["hostvars"])
-    except (FileNotFoundError, ValueError, KeyError):
-        pass
     fresh = load(path)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"fingerprint": fingerprint, "inventory": fresh.to_json()}))
+    store.save(cache, {"fingerprint": fingerprint, "inventory": fresh.to_json()})
     return fresh

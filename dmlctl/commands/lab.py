@@ -8,7 +8,6 @@ from rich.table import Table
 
 from dmlctl import lab as labs
 from dmlctl.console import err, out, print_json
-from dmlctl.inventory import lab_groups
 
 app = typer.Typer(
     help="Rehearsal labs: N real machines on this box to deploy to, try and test.",
@@ -104,7 +103,7 @@ def image(
 
 
 def show_nodes(lab: labs.Lab) -> None:
-    groups = lab_groups([n.name for n in lab.nodes])
+    groups = labs.lab_groups([n.name for n in lab.nodes])
     table = Table("node", "address", "groups", box=None)
     for node in lab.nodes:
         member_of = [group for group, members in groups.items() if node.name in members]

@@ -48,7 +48,7 @@ def run_module(
 def lab_name():
     name = f"it-lab-{os.getpid()}"
     yield name
-    if lab.lab_dir(name).exists() or lab._lab_containers(name):
+    if lab.lab_dir(name).exists() or lab.lab_containers(name):
         lab.down(name)
 
 
@@ -92,7 +92,7 @@ def test_three_node_lab_is_usable_by_ansible_and_leaves_nothing_behind(tmp_path,
 
     removed = dmlctl("lab", "down", "--name", lab_name)
     assert removed.returncode == 0, removed.stderr
-    assert lab._lab_containers(lab_name) == []
+    assert lab.lab_containers(lab_name) == []
     assert podman.inspect("network", f"dmlctl-{lab_name}") is None
     assert not lab.lab_dir(lab_name).exists()
     assert lab.active() is None
@@ -106,5 +106,5 @@ def test_lab_up_clears_stopped_leftovers_of_an_earlier_run(lab_name):
     again = dmlctl("lab", "up", "--nodes", "1", "--name", lab_name)
     assert again.returncode == 0, again.stderr
     assert "leftovers" in again.stderr
-    assert len(lab._lab_containers(lab_name)) == 1
+    assert len(lab.lab_containers(lab_name)) == 1
     assert lab.running_nodes(lab.load(lab_name)) == {"node1"}

@@ -7,7 +7,7 @@ from ansible.vars.manager import VariableManager
 
 from dmlctl import inventory, lab
 from dmlctl.errors import UsageError
-from dmlctl.inventory import Host, render_lab_inventory
+from dmlctl.lab.inventory import Host, render_lab_inventory
 
 
 def _load(tmp_path: Path, text: str) -> InventoryManager:

@@ -4,6 +4,7 @@ import pytest
 
 from dmlctl import lab, podman
 from dmlctl.errors import OperationError, UsageError
+from dmlctl.lab import nodes
 
 
 def _lab(name: str, nodes: int = 2) -> lab.Lab:
@@ -94,7 +95,7 @@ def test_up_refuses_bad_node_counts_before_touching_podman(nodes, monkeypatch):
 
 def test_up_refuses_a_name_whose_nodes_are_running(monkeypatch):
     monkeypatch.setattr(podman, "require", lambda: None)
-    monkeypatch.setattr(lab, "_lab_containers", lambda name: [{"Id": "c1", "State": "running"}])
+    monkeypatch.setattr(nodes, "lab_containers", lambda name: [{"Id": "c1", "State": "running"}])
     with pytest.raises(UsageError, match="in use"):
         lab.up(3, "alpha")
 
@@ -102,15 +103,15 @@ def test_up_refuses_a_name_whose_nodes_are_running(monkeypatch):
 def test_failed_up_removes_everything_it_created(monkeypatch):
     removed = []
     monkeypatch.setattr(podman, "require", lambda: None)
-    monkeypatch.setattr(lab, "_clear_leftovers", lambda name, progress: None)
-    monkeypatch.setattr(lab, "ensure_base_image", lambda progress: "img")
-    monkeypatch.setattr(lab, "_remove_podman_objects", removed.append)
+    monkeypatch.setattr(nodes, "_clear_leftovers", lambda name, progress: None)
+    monkeypatch.setattr(nodes, "ensure_base_image", lambda progress: "img")
+    monkeypatch.setattr(nodes, "_remove_podman_objects", removed.append)
 
     def half_created(name, count, image, progress):
         lab.lab_dir(name).mkdir(parents=True)
         raise OperationError("node2 booted degraded")
 
-    monkeypatch.setattr(lab, "_create", half_created)
+    monkeypatch.setattr(nodes, "_create", half_created)
     with pytest.raises(OperationError):
         lab.up(3, "alpha")
     assert removed == ["alpha"]

@@ -1,0 +1,52 @@
+"""The rehearsal lab: N real machines on one box (podman containers running systemd + sshd).
+
+Each node gets its own IP on a lab network, an sshd that accepts the lab's key for the
+sudo-capable user `sysadm`, and an Ansible inventory, so the same playbooks that target bare
+metal can target the lab.
+
+- `state`: a lab as recorded on disk, the list of labs and the active one;
+- `image`: the base image the nodes run;
+- `inventory`: the Ansible inventory written for a lab;
+- `nodes`: creating, finding, reaching and removing a lab's nodes.
+"""
+
+from dmlctl.lab.image import BASE_IMAGE, ensure_base_image, recipe_digest
+from dmlctl.lab.inventory import lab_groups
+from dmlctl.lab.nodes import MAX_NODES, down, lab_containers, running_nodes, ssh_command, up
+from dmlctl.lab.state import (
+    LAB_USER,
+    Lab,
+    Node,
+    active,
+    lab_dir,
+    list_labs,
+    load,
+    resolve_name,
+    save,
+    set_active,
+    validate_name,
+)
+
+__all__ = [
+    "BASE_IMAGE",
+    "LAB_USER",
+    "MAX_NODES",
+    "Lab",
+    "Node",
+    "active",
+    "down",
+    "ensure_base_image",
+    "lab_containers",
+    "lab_dir",
+    "lab_groups",
+    "list_labs",
+    "load",
+    "recipe_digest",
+    "resolve_name",
+    "running_nodes",
+    "save",
+    "set_active",
+    "ssh_command",
+    "up",
+    "validate_name",
+]
