@@ -8,11 +8,10 @@ repeated submits skip it. The record is dropped whenever a playbook runs against
 """
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 
-from dmlctl import runner
+from dmlctl import runner, store
 from dmlctl.errors import OperationError
 from dmlctl.inventory import ClusterInventory
 from dmlctl.paths import state_dir
@@ -26,10 +25,7 @@ def _record_file(inventory: Path) -> Path:
 
 
 def _load(inventory: Path) -> dict:
-    try:
-        record = json.loads(_record_file(inventory).read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
+    record = store.load(_record_file(inventory), {})
     if record.get("inventory_mtime_ns") != inventory.stat().st_mtime_ns:
         return {}
     return record.get("files", {})
@@ -65,14 +61,8 @@ def stage(inv: ClusterInventory, source: Path) -> str:
     if failed:
         detail = "; ".join(f"{host}: {message}" for host, message in sorted(failed.items()))
         raise OperationError(f"could not stage {source.name} on the nodes: {detail}")
-    record = _record_file(inv.path)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(
-        json.dumps(
-            {
-                "inventory_mtime_ns": inv.path.stat().st_mtime_ns,
-                "files": {**done, str(staged): hosts},
-            }
-        )
+    store.save(
+        _record_file(inv.path),
+        {"inventory_mtime_ns": inv.path.stat().st_mtime_ns, "files": {**done, str(staged): hosts}},
     )
     return str(staged)

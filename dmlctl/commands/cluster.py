@@ -1,6 +1,5 @@
 """`dmlctl deploy|start|stop|restart|uninstall`: the project's playbooks with live progress."""
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -8,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.live import Live
 
-from dmlctl import inventory, runner, staging
+from dmlctl import inventory, runner, staging, store
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.console import err, print_json
 from dmlctl.errors import UsageError
@@ -43,20 +42,11 @@ def _task_counts_file() -> Path:
 
 
 def _load_task_counts(playbook: str) -> dict[str, int]:
-    try:
-        return json.loads(_task_counts_file().read_text()).get(playbook, {})
-    except (FileNotFoundError, ValueError):
-        return {}
+    return store.load(_task_counts_file(), {}).get(playbook, {})
 
 
 def _save_task_counts(playbook: str, counts: dict[str, int]) -> None:
-    try:
-        data = json.loads(_task_counts_file().read_text())
-    except (FileNotFoundError, ValueError):
-        data = {}
-    data[playbook] = counts
-    _task_counts_file().parent.mkdir(parents=True, exist_ok=True)
-    _task_counts_file().write_text(json.dumps(data))
+    store.save(_task_counts_file(), {**store.load(_task_counts_file(), {}), playbook: counts})
 
 
 def run_playbook(
