@@ -1,5 +1,6 @@
 """`dmlctl jobs`: the sample jobs that `dmlctl submit` runs by name."""
 
+from dmlctl import engines
 from dmlctl import jobs as joblib
 from dmlctl.console import out
 
@@ -8,7 +9,7 @@ def jobs() -> None:
     """List the sample jobs, a line each."""
     width = max(len(job.name) for job in joblib.sample_jobs())
     for job in joblib.sample_jobs():
-        engine = joblib.ENGINE_LABELS[job.engine]
+        engine = engines.label(job.engine)
         out.print(
             f"[bold]{job.name:<{width}}[/]  {engine:<5}  {job.description}",
             highlight=False,

@@ -4,17 +4,12 @@ from typing import Annotated
 
 import typer
 
-from dmlctl import inventory, runner
+from dmlctl import engines, inventory, runner
 from dmlctl.commands.options import Inventory
 from dmlctl.console import err, out
 from dmlctl.errors import OperationError, UsageError
 
-# service name -> (systemd unit, inventory group that runs it)
-SERVICES = {
-    "spark-master": ("spark-master.service", "spark_master"),
-    "spark-worker": ("spark-worker.service", "spark_workers"),
-    "h2o": ("h2o.service", "h2o_nodes"),
-}
+SERVICES = engines.SERVICES
 
 
 def logs(
@@ -28,7 +23,7 @@ def logs(
         raise UsageError(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}.")
     if lines < 1:
         raise UsageError("-n must be at least 1.")
-    unit, group = SERVICES[service]
+    unit, group = SERVICES[service].unit, SERVICES[service].group
     inv = inventory.load(inventory.resolve(inventory_path))
     hosts = inv.group(group)
     if host is not None:

@@ -1,0 +1,89 @@
+"""The engines dmlctl deploys: every fact about Spark and H2O that the Python side needs.
+
+Each fact lives here once: the engine's name and label, the client package on this machine,
+the module a program imports to use it, its systemd units and the inventory groups that run
+them, and its ports (the role variable that sets each one and the role's default).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Service:
+    """One systemd unit of an engine and the inventory group whose hosts run it."""
+
+    name: str  # as `dmlctl logs` takes it
+    unit: str
+    group: str
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A role variable dmlctl reads from the inventory, with the role's own default."""
+
+    var: str
+    default: object
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str  # as the CLI, playbooks (dmlctl_engines) and status model name it
+    label: str  # as a sentence names it
+    client_package: str  # installed here; its version must match the cluster's
+    module: str  # the top-level module a program imports
+    services: tuple[Service, ...]
+    # What the status model reads; role defaults as in roles/<name>/defaults/main.yml.
+    settings: dict[str, Setting]
+
+    def setting(self, key: str) -> Setting:
+        return self.settings[key]
+
+
+SPARK = Engine(
+    name="spark",
+    label="Spark",
+    client_package="pyspark",
+    module="pyspark",
+    services=(
+        Service("spark-master", "spark-master.service", "spark_master"),
+        Service("spark-worker", "spark-worker.service", "spark_workers"),
+    ),
+    settings={
+        "master_port": Setting("spark_master_port", 7077),
+        "ui_port": Setting("spark_master_webui_port", 8080),
+        "python": Setting("spark_python", "/usr/bin/python3"),
+    },
+)
+
+H2O = Engine(
+    name="h2o",
+    label="H2O",
+    client_package="h2o",
+    module="h2o",
+    services=(Service("h2o", "h2o.service", "h2o_nodes"),),
+    settings={
+        "port": Setting("h2o_port", 54321),
+        "cluster_name": Setting("h2o_cluster_name", "dmlctl"),
+    },
+)
+
+ENGINES: dict[str, Engine] = {engine.name: engine for engine in (SPARK, H2O)}
+NAMES = tuple(ENGINES)
+SERVICES: dict[str, Service] = {s.name: s for e in ENGINES.values() for s in e.services}
+# The inventory groups a cluster needs, in the order an inventory lists them.
+GROUPS = tuple(dict.fromkeys(s.group for s in SERVICES.values()))
+SPARK_MASTER_GROUP, SPARK_WORKERS_GROUP = (s.group for s in SPARK.services)
+H2O_GROUP = H2O.services[0].group
+
+
+def get(name: str) -> Engine:
+    return ENGINES[name]
+
+
+def by_module(module: str) -> Engine | None:
+    """The engine a top-level import (`pyspark`, `h2o`) gives away, if any."""
+    return next((e for e in ENGINES.values() if e.module == module), None)
+
+
+def label(name: str) -> str:
+    return ENGINES[name].label

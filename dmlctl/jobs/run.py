@@ -1,0 +1,141 @@
+"""Running a job: its output streamed live and kept, its run recorded, its result checked."""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dmlctl.errors import OperationError, UsageError
+from dmlctl.jobs.catalogue import Job
+from dmlctl.jobs.rundir import LOG_FILE, check_result, read_result, write_run_record
+from dmlctl.jobs.target import Target, job_command
+
+# The environment run.json keeps: what says where the job ran, nothing of the user's own.
+RECORDED_ENV = ("DMLCTL_H2O_URL", "PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "SPARK_HOME")
+
+
+def run_job(
+    argv: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    sink: Callable[[bytes], None] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Run ARGV, streaming its output (stdout and stderr) live to SINK and to LOG_PATH.
+
+    Returns the exit code. On Ctrl-C the job (which got the signal too) is given a moment to
+    stop, then terminated; the KeyboardInterrupt is raised again.
+    """
+    if sink is None:
+
+        def sink(chunk: bytes) -> None:
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.buffer.flush()
+
+    try:
+        log = log_path.open("xb")  # a run directory's log is never written twice
+    except FileExistsError:
+        raise UsageError(f"{log_path} exists: that run directory was used before") from None
+    with log:
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
+            )
+        except OSError as error:
+            raise OperationError(f"cannot start {argv[0]}: {error.strerror}") from None
+        assert process.stdout is not None
+        try:
+            fd = process.stdout.fileno()
+            while chunk := os.read(fd, 65536):
+                log.write(chunk)
+                log.flush()
+                sink(chunk)
+            return process.wait()
+        except KeyboardInterrupt:
+            _stop(process)
+            raise
+        finally:
+            process.stdout.close()
+
+
+def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class Run:
+    job: Job
+    target: Target
+    run_dir: Path
+    returncode: int
+    seconds: float
+    result: dict[str, Any] | None
+
+    @property
+    def log(self) -> Path:
+        return self.run_dir / LOG_FILE
+
+
+def submit(
+    job: Job,
+    target: Target,
+    run_dir: Path,
+    args: Iterable[str] = (),
+    sink: Callable[[bytes], None] | None = None,
+) -> Run:
+    """Run JOB on TARGET into RUN_DIR; OperationError when it fails or its result is short."""
+    argv, env = job_command(job, run_dir, target, list(args))
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    returncode: int | None = None
+    try:
+        returncode = run_job(argv, env, run_dir / LOG_FILE, sink=sink)
+    finally:
+        seconds = time.monotonic() - clock
+        write_run_record(
+            run_dir,
+            {
+                "job": job.name,
+                "script": str(job.script),
+                "engine": job.engine,
+                "mode": target.mode,
+                "where": target.describe(job.engine),
+                "command": argv,
+                "env": {key: env[key] for key in RECORDED_ENV if key in env},
+                "started": started.isoformat(timespec="seconds"),
+                "seconds": round(seconds, 1),
+                "returncode": returncode,  # null: interrupted
+            },
+        )
+    if returncode != 0:
+        raise OperationError(
+            f"{job.name} failed (exit {returncode}) after {seconds:.0f} s",
+            hint=f"full output: {run_dir / LOG_FILE}",
+        )
+    result = read_result(run_dir)
+    problems = check_result(job, result, run_dir)
+    if problems:
+        raise OperationError(
+            f"{job.name} finished but its run is incomplete: {'; '.join(problems)}",
+            hint=f"full output: {run_dir / LOG_FILE}",
+        )
+    return Run(job, target, run_dir, returncode, seconds, result)

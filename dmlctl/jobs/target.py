@@ -1,0 +1,154 @@
+"""Where a job runs: a `Target` only sets the job's command line and environment.
+
+- Spark jobs get spark-submit semantics through PYSPARK_SUBMIT_ARGS, so the program's plain
+  `SparkSession.builder.getOrCreate()` reaches `local[*]` (local mode) or
+  `spark://MASTER:PORT` with `spark.driver.host` set (cluster mode, driver on this machine);
+- H2O jobs find the cloud's URL in DMLCTL_H2O_URL; without it the sample job starts an
+  embedded H2O of its own (local mode).
+"""
+
+import importlib.util
+import os
+import shlex
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dmlctl import engines
+from dmlctl.errors import OperationError, UsageError
+from dmlctl.jobs.catalogue import Job
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a job runs. Local: Spark `local[*]` and an embedded H2O. Cluster: URLs."""
+
+    mode: str = "local"
+    spark_master: str = "local[*]"
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    h2o_url: str | None = None
+    # Python on the executors: in local mode this interpreter; on a cluster the nodes' own.
+    executor_python: str | None = None
+    # A sample job's input as every node sees it (cluster mode); the job then reads it there.
+    node_data: str | None = None
+
+    @classmethod
+    def local(cls) -> "Target":
+        return cls(mode="local", spark_master="local[*]", executor_python=sys.executable)
+
+    @classmethod
+    def cluster(
+        cls,
+        spark_master: str | None,
+        driver_host: str | None,
+        h2o_url: str | None,
+        *,
+        executor_python: str = "python3",
+        node_data: str | None = None,
+        spark_conf: dict[str, str] | None = None,
+    ) -> "Target":
+        """Spark client mode (driver here, reachable by the workers at DRIVER_HOST) and the
+        H2O cloud at H2O_URL."""
+        conf = dict(spark_conf or {})
+        if driver_host:
+            conf.setdefault("spark.driver.host", driver_host)
+        return cls(
+            mode="cluster",
+            spark_master=spark_master or "",
+            spark_conf=conf,
+            h2o_url=h2o_url,
+            executor_python=executor_python,
+            node_data=node_data,
+        )
+
+    def endpoint(self, engine: str) -> str | None:
+        """The engine's address on this target (empty when the cluster has none)."""
+        return self.spark_master if engine == engines.SPARK.name else self.h2o_url
+
+    def describe(self, engine: str) -> str:
+        if engine == engines.SPARK.name:
+            return f"Spark {self.spark_master}"
+        if self.mode == "local" or not self.h2o_url:
+            return "an embedded H2O (local)"
+        return f"the H2O cloud at {self.h2o_url}"
+
+
+def spark_home() -> str | None:
+    """The pinned pyspark package, which holds bin/spark-submit and the jars (not imported)."""
+    spec = importlib.util.find_spec(engines.SPARK.client_package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(Path(next(iter(spec.submodule_search_locations))))
+
+
+def spark_submit_args(target: Target) -> str:
+    args = ["--master", target.spark_master]
+    for key, value in target.spark_conf.items():
+        args += ["--conf", f"{key}={value}"]
+    return shlex.join([*args, "pyspark-shell"])
+
+
+def _spark_env(env: dict[str, str], target: Target) -> None:
+    env["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(target)
+    home = spark_home()
+    if home:
+        # The pinned pyspark's own Spark, never another SPARK_HOME of this machine.
+        env["SPARK_HOME"] = home
+    if target.executor_python:
+        env["PYSPARK_PYTHON"] = target.executor_python
+    env.pop("PYSPARK_DRIVER_PYTHON", None)
+    if target.mode == "local":
+        env["SPARK_LOCAL_IP"] = "127.0.0.1"  # a local run stays on loopback
+
+
+def _h2o_env(env: dict[str, str], target: Target) -> None:
+    if target.h2o_url:
+        env["DMLCTL_H2O_URL"] = target.h2o_url
+    else:
+        env.pop("DMLCTL_H2O_URL", None)  # the job starts its own H2O
+
+
+def job_command(
+    job: Job,
+    run_dir: Path,
+    target: Target,
+    args: Iterable[str] = (),
+    base_env: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that run JOB on TARGET, writing into RUN_DIR."""
+    if target.mode == "cluster" and not target.endpoint(job.engine):
+        label = engines.label(job.engine)
+        raise UsageError(f"the cluster has no {label} to run {job.name} on")
+    env = dict(os.environ if base_env is None else base_env)
+    env.update(
+        DMLCTL_RUN_DIR=str(run_dir),
+        DMLCTL_JOB=job.name,
+        DMLCTL_ENGINE=job.engine,
+        DMLCTL_MODE=target.mode,
+        PYTHONUNBUFFERED="1",
+        MPLBACKEND="Agg",
+    )
+    (_spark_env if job.engine == engines.SPARK.name else _h2o_env)(env, target)
+    extra: list[str] = []
+    if job.sample is not None and target.node_data:
+        extra = [job.sample.data_flag, target.node_data]
+    argv = [sys.executable, "-u", str(job.script), *extra, *args]
+    return argv, env
+
+
+def check_local_engine(engine: str) -> None:
+    """What a local run needs on this machine: the engine's client library and Java."""
+    package = engines.get(engine).client_package
+    if importlib.util.find_spec(package) is None:
+        raise OperationError(
+            f"the {package} package is not installed in this environment", hint="make setup"
+        )
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise OperationError(
+            f"Java is not installed; a local {engines.label(engine)} run needs Java 17",
+            hint="make setup (installs openjdk-17-jre-headless)",
+        )

@@ -1,0 +1,37 @@
+"""The engine registry agrees with the roles, the inventory layout and the pinned clients."""
+
+import importlib.metadata
+
+import pytest
+import yaml
+
+from dmlctl import engines, inventory
+from dmlctl.paths import PROJECT_DIR
+
+
+@pytest.mark.parametrize("engine", engines.ENGINES.values(), ids=engines.NAMES)
+def test_setting_defaults_are_the_roles_defaults(engine):
+    defaults = yaml.safe_load(
+        (PROJECT_DIR / "roles" / engine.name / "defaults/main.yml").read_text()
+    )
+    for setting in engine.settings.values():
+        assert defaults[setting.var] == setting.default, setting.var
+
+
+@pytest.mark.parametrize("engine", engines.ENGINES.values(), ids=engines.NAMES)
+def test_each_unit_has_the_roles_template(engine):
+    for service in engine.services:
+        template = PROJECT_DIR / "roles" / engine.name / "templates" / f"{service.unit}.j2"
+        assert template.is_file(), template
+
+
+def test_groups_are_the_inventorys_cluster_groups():
+    assert set(engines.GROUPS) == set(inventory.CLUSTER_GROUPS)
+    assert set(inventory.lab_groups(["a", "b"])) == set(engines.GROUPS)
+
+
+def test_client_packages_are_installed_and_modules_map_back():
+    for engine in engines.ENGINES.values():
+        assert importlib.metadata.version(engine.client_package)
+        assert engines.by_module(engine.module) is engine
+    assert engines.by_module("numpy") is None
