@@ -6,12 +6,11 @@ import re
 import socket
 from pathlib import Path
 
-from dmlctl import inventory, staging
+from dmlctl import engines, inventory, staging
 from dmlctl import status as cluster_status
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs import Target
 
-CLIENT_PACKAGES = {"spark": "pyspark", "h2o": "h2o"}
 _SPARK_UI_VERSION = re.compile(r'class="version[^"]*"[^>]*>\s*([0-9][^<\s]*)\s*<')
 
 
@@ -40,7 +39,7 @@ def spark_version(ui_url: str, timeout: float = cluster_status.TIMEOUT) -> str |
 
 def check_version(engine: str, cluster_version: str | None) -> None:
     """The cluster must run exactly the engine version of this machine's client library."""
-    package = CLIENT_PACKAGES[engine]
+    package = engines.get(engine).client_package
     client = importlib.metadata.version(package)
     if cluster_version is None:
         raise OperationError(f"could not read the cluster's {engine} version to compare.")
@@ -59,7 +58,8 @@ def target(inventory_path: Path | None, engine: str, data: Path | None) -> Targe
     """
     inv = inventory.load_cached(inventory.resolve(inventory_path))
     inv.require_cluster_groups()
-    model = cluster_status.collect(inv)
+    ends = cluster_status.endpoints(inv)
+    model = cluster_status.collect(inv, ends=ends)
     engine_status = model[engine]
     if not engine_status["healthy"]:
         problems = engine_status.get("problems") or [
@@ -75,11 +75,10 @@ def target(inventory_path: Path | None, engine: str, data: Path | None) -> Targe
         check_version("spark", spark_version(spark["ui"]))
     else:
         check_version("h2o", model["h2o"]["version"])
-    master = inv.group("spark_master")[0]
     return Target.cluster(
         spark_master=spark["master_url"],
-        driver_host=driver_address(inv.address(master)),
+        driver_host=driver_address(ends.spark_master_address),
         h2o_url=model["h2o"]["url"],
-        executor_python=str(inv.var(master, "spark_python") or "/usr/bin/python3"),
+        executor_python=ends.spark_python,
         node_data=staging.stage(inv, data) if data is not None else None,
     )

@@ -5,39 +5,68 @@ which locks the cloud). Everything is fetched in parallel with short timeouts; a
 endpoint is reported in the model, not raised.
 """
 
-import functools
 import json
 import socket
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
+from dmlctl import engines
+from dmlctl.engines import H2O, SPARK
 from dmlctl.inventory import ClusterInventory
-from dmlctl.paths import PROJECT_DIR
 
 TIMEOUT = 2.0
 SSH_PORT = 22
 
 
-@functools.cache
-def role_default(role: str, name: str):
-    """A role's plain default (templated defaults are left to Ansible and return None)."""
-    import yaml
+def setting(inv: ClusterInventory, host: str, engine: engines.Engine, key: str):
+    """HOST's value of an engine setting as the inventory resolves it, else the role's default.
 
-    path = PROJECT_DIR / "roles" / role / "defaults" / "main.yml"
-    try:
-        value = (yaml.safe_load(path.read_text()) or {}).get(name)
-    except FileNotFoundError:
-        return None
-    return None if isinstance(value, str) and "{{" in value else value
-
-
-def _setting(inv: ClusterInventory, host: str, role: str, name: str, fallback):
-    value = inv.var(host, name)
+    A value that is still a template (it needs facts only a play has) counts as unset.
+    """
+    wanted = engine.setting(key)
+    value = inv.var(host, wanted.var)
     if value is None or (isinstance(value, str) and "{{" in value):
-        value = role_default(role, name)
-    return fallback if value is None else value
+        return wanted.default
+    return value
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the engines of an inventory answer, worked out once per inventory."""
+
+    spark_master: str  # the master's inventory name
+    spark_master_address: str  # where this machine reaches it
+    spark_master_url: str  # spark://ADDRESS:PORT, what drivers connect to
+    spark_ui: str  # the master's web UI (and its /json/)
+    spark_python: str  # the workers' Python, for a job's executors
+    spark_workers: tuple[str, ...]  # the addresses expected to register, sorted
+    h2o_url: str  # the first H2O node's REST API
+    h2o_cluster_name: str
+    h2o_nodes: dict[str, str]  # ADDRESS:PORT -> inventory name, every expected member
+
+
+def endpoints(inv: ClusterInventory) -> Endpoints:
+    """The status endpoints of INV (which must have the cluster groups)."""
+    master = inv.group(engines.SPARK_MASTER_GROUP)[0]
+    address = inv.address(master)
+    nodes = inv.group(engines.H2O_GROUP)
+    first = nodes[0]
+    return Endpoints(
+        spark_master=master,
+        spark_master_address=address,
+        spark_master_url=f"spark://{address}:{setting(inv, master, SPARK, 'master_port')}",
+        spark_ui=f"http://{address}:{setting(inv, master, SPARK, 'ui_port')}",
+        spark_python=str(setting(inv, master, SPARK, "python")),
+        spark_workers=tuple(
+            sorted({inv.address(h) for h in inv.group(engines.SPARK_WORKERS_GROUP)})
+        ),
+        h2o_url=f"http://{inv.address(first)}:{setting(inv, first, H2O, 'port')}",
+        h2o_cluster_name=setting(inv, first, H2O, "cluster_name"),
+        h2o_nodes={f"{inv.address(h)}:{setting(inv, h, H2O, 'port')}": h for h in nodes},
+    )
 
 
 def fetch_json(url: str, timeout: float = TIMEOUT) -> tuple[dict | None, str | None]:
@@ -62,15 +91,11 @@ def reachable(address: str, port: int = SSH_PORT, timeout: float = TIMEOUT) -> b
         return False
 
 
-def spark_status(inv: ClusterInventory, master_json: dict | None, error: str | None) -> dict:
-    master = inv.group("spark_master")[0]
-    address = inv.address(master)
-    port = _setting(inv, master, "spark", "spark_master_port", 7077)
-    ui_port = _setting(inv, master, "spark", "spark_master_webui_port", 8080)
-    expected = sorted({inv.address(h) for h in inv.group("spark_workers")})
+def spark_status(ends: Endpoints, master_json: dict | None, error: str | None) -> dict:
+    expected = list(ends.spark_workers)
     status = {
-        "master_url": f"spark://{address}:{port}",
-        "ui": f"http://{address}:{ui_port}",
+        "master_url": ends.spark_master_url,
+        "ui": ends.spark_ui,
         "status": "UNREACHABLE",
         "workers_alive": 0,
         "workers_expected": len(expected),
@@ -108,18 +133,15 @@ def spark_status(inv: ClusterInventory, master_json: dict | None, error: str | N
     return status
 
 
-def h2o_status(inv: ClusterInventory, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
+def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
     """Combine every node's own view of the cloud: each must see all expected members."""
-    nodes = inv.group("h2o_nodes")
-    first = nodes[0]
-    port = _setting(inv, first, "h2o", "h2o_port", 54321)
-    name = _setting(inv, first, "h2o", "h2o_cluster_name", None)
-    expected = {f"{inv.address(h)}:{_setting(inv, h, 'h2o', 'h2o_port', port)}": h for h in nodes}
+    name = ends.h2o_cluster_name
+    expected = ends.h2o_nodes
     # The largest cloud any node reports is "the" cloud; smaller ones are split-offs.
     views = [cloud for cloud, _ in clouds.values() if cloud is not None]
     leader_view = max(views, key=lambda c: c.get("cloud_size", 0), default=None)
     status = {
-        "url": f"http://{inv.address(first)}:{port}",
+        "url": ends.h2o_url,
         "cloud_name": name,
         "version": None,
         "cloud_size": 0,
@@ -174,15 +196,11 @@ def h2o_status(inv: ClusterInventory, clouds: dict[str, tuple[dict | None, str |
     return status
 
 
-def collect(inv: ClusterInventory, timeout: float = TIMEOUT) -> dict:
-    """The whole status model (DESIGN.md's `status --json`), fetched in parallel."""
-    master = inv.group("spark_master")[0]
-    ui_port = _setting(inv, master, "spark", "spark_master_webui_port", 8080)
-    master_url = f"http://{inv.address(master)}:{ui_port}/json/"
-    h2o_targets = {
-        f"{inv.address(h)}:{_setting(inv, h, 'h2o', 'h2o_port', 54321)}": h
-        for h in inv.group("h2o_nodes")
-    }
+def collect(inv: ClusterInventory, timeout: float = TIMEOUT, ends: Endpoints | None = None) -> dict:
+    """The whole status model (what `dmlctl status --json` prints), fetched in parallel."""
+    ends = ends or endpoints(inv)
+    master_url = f"{ends.spark_ui}/json/"
+    h2o_targets = ends.h2o_nodes
     with ThreadPoolExecutor(max_workers=2 + len(h2o_targets) + len(inv.hosts)) as pool:
         spark_future = pool.submit(fetch_json, master_url, timeout)
         cloud_futures = {
@@ -195,8 +213,8 @@ def collect(inv: ClusterInventory, timeout: float = TIMEOUT) -> dict:
             )
             for host in inv.hosts
         }
-        spark = spark_status(inv, *spark_future.result())
-        h2o = h2o_status(inv, {k: f.result() for k, f in cloud_futures.items()})
+        spark = spark_status(ends, *spark_future.result())
+        h2o = h2o_status(ends, {k: f.result() for k, f in cloud_futures.items()})
         hosts = [{"name": h, "reachable": f.result()} for h, f in reach_futures.items()]
     return {
         "healthy": spark["healthy"] and h2o["healthy"],

@@ -1,5 +1,6 @@
 import importlib.metadata
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -35,4 +36,17 @@ def test_unknown_cluster_version_is_an_operation_error():
 
 
 def test_driver_address_is_the_route_toward_the_master():
-    assert cluster_target.driver_address("127.0.0.1") == "127.0.0.1"
+    # 127.0.0.2 is routed over loopback, whose own address is 127.0.0.1: a function that
+    # returned its argument (or any fixed address of another route) would fail here.
+    assert cluster_target.driver_address("127.0.0.2") == "127.0.0.1"
+
+
+def test_driver_address_toward_another_machine_is_one_of_this_machines():
+    toward = "192.0.2.77"  # TEST-NET-1; nothing is sent, only a route is picked
+    try:
+        local = cluster_target.driver_address(toward)
+    except OSError:
+        pytest.skip("this machine has no route beyond loopback")
+    assert local != toward
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind((local, 0))  # only an address of this machine can be bound

@@ -40,7 +40,7 @@ def _inventory(
 
 
 def test_spark_with_every_expected_worker_alive_is_healthy():
-    model = status.spark_status(_inventory(), SPARK, None)
+    model = status.spark_status(status.endpoints(_inventory()), SPARK, None)
     assert model["status"] == "ALIVE"
     assert (model["workers_alive"], model["workers_expected"]) == (2, 2)
     assert model["healthy"]
@@ -51,16 +51,15 @@ def test_spark_with_every_expected_worker_alive_is_healthy():
 
 
 def test_a_missing_worker_is_named():
-    model = status.spark_status(
-        _inventory(workers=("127.0.0.1", "127.0.0.2", "127.0.0.3")), SPARK, None
-    )
+    inv = _inventory(workers=("127.0.0.1", "127.0.0.2", "127.0.0.3"))
+    model = status.spark_status(status.endpoints(inv), SPARK, None)
     assert not model["healthy"]
     assert model["missing_workers"] == ["127.0.0.3"]
     assert model["workers_alive"] == 2
 
 
 def test_unreachable_master_is_reported_not_raised():
-    model = status.spark_status(_inventory(), None, "Connection refused")
+    model = status.spark_status(status.endpoints(_inventory()), None, "Connection refused")
     assert model["status"] == "UNREACHABLE"
     assert model["error"] == "Connection refused"
     assert not model["healthy"]
@@ -68,7 +67,7 @@ def test_unreachable_master_is_reported_not_raised():
 
 def test_h2o_cloud_of_every_expected_node_is_healthy():
     clouds = {"127.0.0.1:54421": (CLOUD, None), "127.0.0.1:54423": (CLOUD, None)}
-    model = status.h2o_status(_inventory(), clouds)
+    model = status.h2o_status(status.endpoints(_inventory()), clouds)
     assert model["healthy"] and model["consensus"] and not model["locked"]
     assert (model["cloud_size"], model["nodes_expected"]) == (2, 2)
     assert model["version"] == "3.46.0.12"
@@ -84,7 +83,7 @@ def test_h2o_node_in_a_cloud_of_its_own_is_detected():
         "127.0.0.1:54423": (CLOUD, None),
         "127.0.0.1:54425": (ALONE, None),
     }
-    model = status.h2o_status(inv, clouds)
+    model = status.h2o_status(status.endpoints(inv), clouds)
     assert not model["healthy"]
     assert model["cloud_size"] == 2
     assert any("h54425 is in a cloud of 1" in p for p in model["problems"])
@@ -93,7 +92,7 @@ def test_h2o_node_in_a_cloud_of_its_own_is_detected():
 def test_h2o_wrong_cloud_name_and_silent_node_are_problems():
     inv = _inventory(cloud="trial1")
     clouds = {"127.0.0.1:54421": (CLOUD, None), "127.0.0.1:54423": (None, "timed out")}
-    model = status.h2o_status(inv, clouds)
+    model = status.h2o_status(status.endpoints(inv), clouds)
     assert not model["healthy"]
     assert any("runs cloud 'rec', not 'trial1'" in p for p in model["problems"])
     assert any(
@@ -132,3 +131,16 @@ def test_collect_reads_both_engines_over_http(fake_engines):
     assert not model["h2o"]["healthy"]
     assert set(model) >= {"healthy", "spark", "h2o", "hosts"}
     assert {h["name"] for h in model["hosts"]} == set(inv.hosts)
+
+
+def test_endpoints_come_from_the_inventory_else_the_engine_registry():
+    inv = _inventory()
+    ends = status.endpoints(inv)
+    assert ends.spark_master_url == "spark://127.0.0.1:7077"  # the registry's default port
+    assert ends.spark_ui == "http://127.0.0.1:18080"  # the inventory's own port
+    assert ends.spark_python == "/usr/bin/python3"
+    assert ends.h2o_url == "http://127.0.0.1:54421"
+    assert ends.h2o_nodes == {"127.0.0.1:54421": "h54421", "127.0.0.1:54423": "h54423"}
+    templated = _inventory(spark_master_port="{{ some_fact }}", spark_python="/opt/py/bin/python")
+    assert status.endpoints(templated).spark_master_url == "spark://127.0.0.1:7077"
+    assert status.endpoints(templated).spark_python == "/opt/py/bin/python"
