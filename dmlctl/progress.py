@@ -1,12 +1,14 @@
 """What a running playbook looks like: a model fed with ansible-runner events, and its view.
 
-The model is plain data so tests can feed it recorded events; `render` turns it into rich
-renderables for the live display and the final recap.
+The model is plain data so tests can feed it recorded events; the `render_*` functions turn it
+into rich renderables for the live display and the final recap. `PlaybookView` is the one path
+from runner events to the screen.
 """
 
 from dataclasses import dataclass, field
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
@@ -184,3 +186,34 @@ def render_failures(progress: PlaybookProgress) -> RenderableType:
 def recap_json(progress: PlaybookProgress, ok: bool) -> dict:
     """`--json` output of the playbook commands."""
     return {"ok": ok, "hosts": progress.recap or {}}
+
+
+class PlaybookView:
+    """The one path from runner events to the screen: `feed` updates the model, then the view.
+
+    ansible-runner's thread only queues events; `runner.run_playbook` hands them to `feed` in
+    the main thread, which owns the model and builds every renderable. Without `live` (for
+    --verbose and --json) the model is fed and nothing is drawn while the playbook runs.
+    """
+
+    def __init__(self, progress: PlaybookProgress, console: Console, *, live: bool = True):
+        self.progress = progress
+        self._live = (
+            Live(render_live(progress), console=console, refresh_per_second=8, transient=True)
+            if live
+            else None
+        )
+
+    def __enter__(self) -> "PlaybookView":
+        if self._live is not None:
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def feed(self, event: dict) -> None:
+        self.progress.feed(event)
+        if self._live is not None:
+            self._live.update(render_live(self.progress))

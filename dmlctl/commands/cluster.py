@@ -5,26 +5,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.live import Live
 
-from dmlctl import inventory, runner, staging, store
+from dmlctl import engines, inventory, runner, staging, store
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.console import err, print_json
 from dmlctl.errors import UsageError
 from dmlctl.paths import state_dir
 from dmlctl.progress import (
     PlaybookProgress,
+    PlaybookView,
     recap_json,
     render_failures,
-    render_live,
     render_recap,
 )
 
-
-class Engine(StrEnum):
-    spark = "spark"
-    h2o = "h2o"
-    all = "all"
+# spark, h2o (from the engine registry) and all.
+Engine = StrEnum("Engine", [*((name, name) for name in engines.NAMES), ("all", "all")])
 
 
 EngineArg = Annotated[Engine, typer.Argument(help="Which engine: spark, h2o or all.")]
@@ -73,17 +69,16 @@ def run_playbook(
         )
     staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
-    run = dict(limit=limit, check=check, extravars=extravars, verbose=verbose)
-    if verbose or as_json:
-        outcome = runner.run_playbook(playbook, path, on_event=progress.feed, **run)
-    else:
-        with Live(render_live(progress), console=err, refresh_per_second=8, transient=True) as live:
-
-            def show(event: dict) -> None:
-                progress.feed(event)
-                live.update(render_live(progress))
-
-            outcome = runner.run_playbook(playbook, path, on_event=show, **run)
+    with PlaybookView(progress, err, live=not (verbose or as_json)) as view:
+        outcome = runner.run_playbook(
+            playbook,
+            path,
+            on_event=view.feed,
+            limit=limit,
+            check=check,
+            extravars=extravars,
+            verbose=verbose,
+        )
     if outcome.ok and not check:
         _save_task_counts(playbook, progress.tasks_per_play)
     if as_json:
@@ -124,11 +119,11 @@ def _engine_command(playbook: str, summary: str):
         as_json: Json = False,
         verbose: Verbose = False,
     ) -> None:
-        engines = ["spark", "h2o"] if engine is Engine.all else [engine.value]
+        chosen = list(engines.NAMES) if engine is Engine.all else [engine.value]
         run_playbook(
             playbook,
             inventory_path,
-            extravars={"dmlctl_engines": engines},
+            extravars={"dmlctl_engines": chosen},
             as_json=as_json,
             verbose=verbose,
         )

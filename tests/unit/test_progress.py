@@ -1,4 +1,10 @@
-"""The event→display model, fed with events recorded from a real run on a lab."""
+"""The event→display model, fed with ansible-runner events of a small play (ping, a command,
+a skipped task, a failing one) on two lab nodes and one unreachable host.
+
+payloads/runner_events.json is trimmed from a real run: only the fields the model reads are
+kept (event; play, task, host, res, and the stats), not the uuids, counters, timestamps and
+stdout ansible-runner also sends; the play's name is a placeholder.
+"""
 
 import json
 from pathlib import Path
@@ -7,6 +13,7 @@ from rich.console import Console
 
 from dmlctl.progress import (
     PlaybookProgress,
+    PlaybookView,
     failure_message,
     recap_json,
     render_failures,
@@ -100,3 +107,13 @@ def test_failure_message_prefers_msg_then_failed_loop_item():
     looped = {"results": [{"failed": False}, {"failed": True, "msg": "No package openjdk-99"}]}
     assert failure_message(looped) == "No package openjdk-99"
     assert failure_message({}) == "failed (no message from the module)"
+
+
+def test_the_view_feeds_the_model_with_or_without_a_live_display():
+    for live in (False, True):
+        console = Console(width=120, record=True, color_system=None, force_terminal=live)
+        with PlaybookView(PlaybookProgress(), console, live=live) as view:
+            for event in EVENTS:
+                view.feed(event)
+        assert view.progress.recap == _fed().recap
+        assert bool(console.export_text().strip()) is live
