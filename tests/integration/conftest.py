@@ -1,4 +1,10 @@
-"""Integration tests need root and podman. In CI they must run; elsewhere they skip."""
+"""Integration tests run real things; each needs what it runs. In CI they must run; elsewhere
+a test whose needs this machine lacks is skipped, saying what is missing.
+
+- marked `local_engines` (Spark local[*], an embedded or loopback H2O on this machine): Java and
+  the engines' client packages, as `dmlctl submit --local` itself checks;
+- every other integration test works on rehearsal labs: root and podman.
+"""
 
 import os
 import shutil
@@ -10,20 +16,40 @@ from pathlib import Path
 import pytest
 
 
-def pytest_collection_modifyitems(config, items):
+def _lab_missing() -> str | None:
     missing = []
     if os.geteuid() != 0:
         missing.append("root")
     if shutil.which("podman") is None:
         missing.append("podman")
     if not missing:
-        return
-    reason = f"integration tests need {' and '.join(missing)} (run `make setup` as root)"
-    if os.environ.get("CI"):
-        raise pytest.UsageError(f"CI cannot skip integration tests: {reason}")
+        return None
+    return f"lab tests need {' and '.join(missing)} (run `make setup` as root)"
+
+
+def _local_engines_missing() -> str | None:
+    from dmlctl.errors import OperationError
+    from dmlctl.jobs import check_local_engine
+
+    try:
+        for engine in ("spark", "h2o"):
+            check_local_engine(engine)
+    except OperationError as error:
+        return f"local engine tests: {error.message} ({error.hint})"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reasons = {"local_engines": _local_engines_missing(), "lab": _lab_missing()}
     for item in items:
-        if "integration" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=reason))
+        if "integration" not in item.keywords:
+            continue
+        reason = reasons["local_engines" if "local_engines" in item.keywords else "lab"]
+        if reason is None:
+            continue
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"CI cannot skip integration tests: {reason}")
+        item.add_marker(pytest.mark.skip(reason=reason))
 
 
 DMLCTL = str(Path(sys.executable).parent / "dmlctl")

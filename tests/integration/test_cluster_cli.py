@@ -90,19 +90,19 @@ def test_a_changed_setting_reaches_every_node(cluster, tmp_path):
     )
     try:
         result = cluster.dmlctl("deploy", "--json", "-i", str(changed))
-        assert result.returncode == 0, result.stderr[-3000:]
-        recap = json.loads(result.stdout)
-        assert all(counts["changed"] > 0 for counts in recap["hosts"].values()), recap
-
         status = cluster.dmlctl("status", "--json", "-i", str(changed), timeout=60)
-        model = json.loads(status.stdout)
-        assert status.returncode == 0, model
-        assert model["h2o"]["cloud_size"] == 3 and model["h2o"]["consensus"]
-        assert all(512 << 20 < n["max_mem"] <= 768 << 20 for n in model["h2o"]["nodes"]), model
-        assert _alive_worker_memory(model) == [1024, 1024]
-    finally:
+    finally:  # the other tests share this cluster
         restored = cluster.dmlctl("deploy", "-i", str(cluster.inventory))
-        assert restored.returncode == 0, restored.stderr[-3000:]
+    assert result.returncode == 0, result.stderr[-3000:]
+    recap = json.loads(result.stdout)
+    assert all(counts["changed"] > 0 for counts in recap["hosts"].values()), recap
+    model = json.loads(status.stdout)
+    assert status.returncode == 0, model
+    assert model["h2o"]["cloud_size"] == 3 and model["h2o"]["consensus"]
+    assert all(512 << 20 < n["max_mem"] <= 768 << 20 for n in model["h2o"]["nodes"]), model
+    assert _alive_worker_memory(model) == [1024, 1024]
+    assert restored.returncode == 0, restored.stderr[-3000:]
+
     code, model = _status(cluster)
     assert code == 0, model
     assert _alive_worker_memory(model) == [2048, 2048]

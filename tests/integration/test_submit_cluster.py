@@ -88,9 +88,9 @@ def test_stopped_engine_refuses_submit_with_exit_1(cluster, tmp_path):
         refused = cluster.dmlctl(
             "submit", "h2o-rf", "-i", str(cluster.inventory), "--out", str(tmp_path / "x")
         )
-        assert refused.returncode == 1
-        assert "h2o cluster is not healthy" in refused.stderr
-        assert not (tmp_path / "x").exists()
-    finally:
+    finally:  # the other tests share this cluster
         started = cluster.dmlctl("start", "h2o", "-i", str(cluster.inventory))
-        assert started.returncode == 0, started.stderr[-2000:]
+    assert refused.returncode == 1
+    assert "h2o cluster is not healthy" in refused.stderr
+    assert not (tmp_path / "x").exists()
+    assert started.returncode == 0, started.stderr[-2000:]

@@ -2,7 +2,8 @@
 
 Each runs the real engine on this machine (Spark local[*], an embedded H2O) through the CLI in
 a subprocess, from a scratch working directory, and checks the run directory against the run
-contract in DESIGN.md.
+contract: the result.json keys and plots each sample job promises (dmlctl/jobs/catalogue.py).
+They need Java and the engines' client packages, no lab.
 """
 
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.local_engines]
 
 DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 
