@@ -114,11 +114,7 @@ def load(path: Path) -> ClusterInventory:
             manager = InventoryManager(loader=loader, sources=[str(path)])
             variables = VariableManager(loader=loader, inventory=manager)
             hostvars = {
-                host.name: {
-                    k: v
-                    for k, v in variables.get_vars(host=host, include_hostvars=False).items()
-                    if k.startswith(_KEPT_PREFIXES)
-                }
+                host.name: _resolved(loader, variables.get_vars(host=host, include_hostvars=False))
                 for host in manager.get_hosts("all")
             }
     except AnsibleError as error:
@@ -142,6 +138,24 @@ def load(path: Path) -> ClusterInventory:
     if not hostvars:
         raise UsageError(f"inventory {path} lists no hosts.")
     return ClusterInventory(path=path, groups=groups, hostvars=_plain(hostvars))
+
+
+def _resolved(loader, variables: dict) -> dict:
+    """The variables dmlctl reads, templated as Ansible would; a value that needs what only a
+    play knows (facts) stays as written."""
+    from ansible.errors import AnsibleError
+    from ansible.template import Templar
+
+    templar = Templar(loader=loader, variables=variables)
+    kept = {}
+    for name, value in variables.items():
+        if not name.startswith(_KEPT_PREFIXES):
+            continue
+        try:
+            kept[name] = templar.template(value)
+        except AnsibleError:
+            kept[name] = value
+    return kept
 
 
 def _plain(value):

@@ -144,3 +144,23 @@ def test_endpoints_come_from_the_inventory_else_the_engine_registry():
     templated = _inventory(spark_master_port="{{ some_fact }}", spark_python="/opt/py/bin/python")
     assert status.endpoints(templated).spark_master_url == "spark://127.0.0.1:7077"
     assert status.endpoints(templated).spark_python == "/opt/py/bin/python"
+
+
+def test_endpoints_from_an_inventory_file_with_templated_and_group_variables(tmp_path):
+    from dmlctl import inventory
+
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "h2o_nodes.yml").write_text("h2o_port: '{{ base_port + 1 }}'\n")
+    path = tmp_path / "hosts.ini"
+    path.write_text(
+        "n1 ansible_host=10.0.0.1\nn2 ansible_host=10.0.0.2\n"
+        "[spark_master]\nn1\n[spark_workers]\nn2\n[h2o_nodes]\nn1\nn2\n"
+        "[all:vars]\nbase_port=60000\n"
+        "spark_master_webui_port='{{ ansible_memtotal_mb }}'\n"  # needs facts: the default
+        "h2o_cluster_name=c-{{ groups['h2o_nodes'] | length }}\n"
+    )
+    ends = status.endpoints(inventory.load(path))
+    assert ends.h2o_nodes == {"10.0.0.1:60001": "n1", "10.0.0.2:60001": "n2"}
+    assert ends.h2o_cluster_name == "c-2"
+    assert ends.spark_ui == "http://10.0.0.1:8080"
+    assert ends.spark_workers == ("10.0.0.2",)
