@@ -5,7 +5,7 @@ import importlib.metadata
 import pytest
 import yaml
 
-from dmlctl import engines, inventory
+from dmlctl import engines, inventory, lab
 from dmlctl.paths import PROJECT_DIR
 
 
@@ -27,7 +27,7 @@ def test_each_unit_has_the_roles_template(engine):
 
 def test_groups_are_the_inventorys_cluster_groups():
     assert set(engines.GROUPS) == set(inventory.CLUSTER_GROUPS)
-    assert set(inventory.lab_groups(["a", "b"])) == set(engines.GROUPS)
+    assert set(lab.lab_groups(["a", "b"])) == set(engines.GROUPS)
 
 
 def test_client_packages_are_installed_and_modules_map_back():
