@@ -24,8 +24,11 @@ def driver_address(toward: str) -> str:
         return probe.getsockname()[0]
 
 
-def spark_version(ui_url: str, timeout: float = cluster_status.TIMEOUT) -> str | None:
-    """The version the master's web UI shows next to the Spark logo."""
+def spark_version(ui_url: str, timeout: float = 10.0) -> str | None:
+    """The version the master's web UI shows next to the Spark logo.
+
+    Read once per submit, so it may wait longer than status probes: a busy master renders
+    its page slowly, and a missed read refuses the job."""
     import urllib.request
 
     try:
