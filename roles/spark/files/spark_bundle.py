@@ -57,8 +57,12 @@ def source_stamp(root: Path) -> str:
     digest = hashlib.sha256()
     records = sorted(root.parent.glob(f"pyspark-{pyspark_version(root)}.dist-info/RECORD"))
     if records:
+        # Only the package's own files: RECORD also lists per-install entries (INSTALLER,
+        # direct_url.json, scripts) that differ between virtualenvs of the same pyspark.
         lines = sorted(
-            line for line in records[0].read_text().splitlines() if "__pycache__" not in line
+            line
+            for line in records[0].read_text().splitlines()
+            if line.startswith("pyspark/") and "__pycache__" not in line
         )
         digest.update("\n".join(lines).encode())
         return digest.hexdigest()
