@@ -3,7 +3,6 @@
 import contextlib
 import io
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,25 +75,21 @@ class ClusterInventory:
                 hint="keep one host in [spark_master]",
             )
 
-    def hosts_matching(self, limit: str) -> list[str]:
-        """Hosts an Ansible --limit pattern selects (names, groups, commas, wildcards)."""
-        import fnmatch
+    def hosts_matching(self, pattern: str) -> list[str]:
+        """Hosts `--limit PATTERN` selects, by Ansible's own matcher: names, groups, wildcards,
+        ~regex, group[index], a:b unions, a:&b intersections, a:!b exclusions, @file."""
+        from ansible.errors import AnsibleError
 
-        selected: set[str] = set()
-        for part in filter(None, (p.strip() for p in limit.replace(":", ",").split(","))):
-            negate = part.startswith("!")
-            pattern = part.lstrip("!&")
-            if pattern.startswith("~"):
-                regex = re.compile(pattern[1:])
-                found = {h for h in self.hosts if regex.match(h)}
-            else:
-                found = set(self.groups.get(pattern, [])) or {
-                    h
-                    for h in self.hosts
-                    if fnmatch.fnmatch(h, pattern) or self.address(h) == pattern
-                }
-            selected = selected - found if negate else selected | found
-        return sorted(selected)
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):  # "could not match" warnings
+                manager = _manager(self.path)
+                manager.subset(pattern)
+                return sorted(host.name for host in manager.get_hosts())
+        except AnsibleError as error:
+            raise UsageError(
+                f"--limit {pattern!r}: {str(error).strip().splitlines()[0]}.",
+                hint="`ansible-inventory -i INVENTORY --graph` shows the hosts and groups",
+            ) from None
 
     def to_json(self) -> dict:
         return {"path": str(self.path), "groups": self.groups, "hostvars": self.hostvars}
@@ -103,15 +98,14 @@ class ClusterInventory:
 def load(path: Path) -> ClusterInventory:
     """Parse an inventory with Ansible's own parser (any format Ansible reads)."""
     from ansible.errors import AnsibleError
-    from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
     from ansible.vars.manager import VariableManager
 
-    loader = DataLoader()
     warnings = io.StringIO()
     try:
         with contextlib.redirect_stderr(warnings):
-            manager = InventoryManager(loader=loader, sources=[str(path)])
+            loader = DataLoader()
+            manager = _manager(path, loader)
             variables = VariableManager(loader=loader, inventory=manager)
             hostvars = {
                 host.name: _resolved(loader, variables.get_vars(host=host, include_hostvars=False))
@@ -156,6 +150,14 @@ def _resolved(loader, variables: dict) -> dict:
         except AnsibleError:
             kept[name] = value
     return kept
+
+
+def _manager(path: Path, loader=None):
+    """Ansible's InventoryManager for PATH (imported here: `dmlctl --help` stays fast)."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+
+    return InventoryManager(loader=loader or DataLoader(), sources=[str(path)])
 
 
 def _plain(value):
