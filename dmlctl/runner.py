@@ -4,6 +4,7 @@ ansible-runner calls `event_handler` from its own thread; the handler only queue
 and the caller's thread (the one that owns the terminal) consumes the queue.
 """
 
+import contextlib
 import os
 import queue
 import shlex
@@ -91,32 +92,35 @@ def run_playbook(
         events.put(event)
         return True  # keep it in the artifacts too
 
-    thread, runner = ansible_runner.run_async(
-        private_data_dir=str(private_data_dir),
-        project_dir=str(PLAYBOOK_DIR),
-        playbook=playbook,
-        inventory=str(inventory.resolve()),
-        limit=limit,
-        cmdline="--check --diff" if check else None,
-        extravars=extravars or {},
-        envvars=_environment(),
-        suppress_env_files=True,
-        ident=ident,
-        rotate_artifacts=KEEP_ARTIFACTS,
-        quiet=not verbose,
-        event_handler=queue_event,
-        cancel_callback=cancelled.is_set,
-    )
     interrupted = False
-    while thread.is_alive() or not events.empty():
-        try:
-            on_event(events.get(timeout=0.1))
-        except queue.Empty:
-            continue
-        except KeyboardInterrupt:
-            interrupted = True
-            cancelled.set()
-    thread.join()
+    # ansible-runner echoes Ansible's output (verbose runs) to sys.stdout from its thread: it is
+    # progress, so it goes to stderr and stdout keeps only results (`--json` stays pure).
+    with contextlib.redirect_stdout(sys.stderr):
+        thread, runner = ansible_runner.run_async(
+            private_data_dir=str(private_data_dir),
+            project_dir=str(PLAYBOOK_DIR),
+            playbook=playbook,
+            inventory=str(inventory.resolve()),
+            limit=limit,
+            cmdline="--check --diff" if check else None,
+            extravars=extravars or {},
+            envvars=_environment(),
+            suppress_env_files=True,
+            ident=ident,
+            rotate_artifacts=KEEP_ARTIFACTS,
+            quiet=not verbose,
+            event_handler=queue_event,
+            cancel_callback=cancelled.is_set,
+        )
+        while thread.is_alive() or not events.empty():
+            try:
+                on_event(events.get(timeout=0.1))
+            except queue.Empty:
+                continue
+            except KeyboardInterrupt:
+                interrupted = True
+                cancelled.set()
+        thread.join()
     outcome = RunOutcome(
         status=runner.status, rc=runner.rc or 0, artifact_dir=Path(runner.config.artifact_dir)
     )

@@ -99,3 +99,12 @@ def test_a_runs_extra_vars_and_check_mode_do_not_leak_into_the_next(playbooks, t
     assert messages(extravars={"dmlctl_engines": ["h2o"]}) == ["engines=['h2o'] check=False"]
     assert messages(check=True) == ["engines=unset check=True"]
     assert messages() == ["engines=unset check=False"]
+
+
+def test_verbose_output_of_ansible_goes_to_stderr(playbooks, capfd):
+    write, inventory = playbooks
+    outcome = runner.run_playbook(write(0), inventory, on_event=lambda event: None, verbose=True)
+    assert outcome.ok
+    captured = capfd.readouterr()
+    assert captured.out == ""  # stdout is kept for results (`--json`)
+    assert "TASK [Say hello]" in captured.err
