@@ -45,6 +45,15 @@ class Failure:
     unreachable: bool = False
 
 
+@dataclass(frozen=True)
+class Change:
+    """A task that changed (or, in check mode, would change) a host; what: its items."""
+
+    host: str
+    task: str
+    what: tuple[str, ...] = ()
+
+
 @dataclass
 class PlaybookProgress:
     """Everything the display needs, updated event by event."""
@@ -56,6 +65,7 @@ class PlaybookProgress:
     tasks_per_play: dict[str, int] = field(default_factory=dict)
     hosts: dict[str, HostProgress] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     recap: dict[str, dict[str, int]] | None = None
 
     def feed(self, event: dict) -> None:
@@ -86,6 +96,8 @@ class PlaybookProgress:
         if kind == "runner_on_ok":
             host.ok += 1
             host.changed += bool(result.get("changed"))
+            if result.get("changed"):
+                self.changes.append(Change(data["host"], host.last_task, changed_items(result)))
         elif kind == "runner_on_skipped":
             host.skipped += 1
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
@@ -104,6 +116,16 @@ class PlaybookProgress:
         if not expected:
             return None
         return min(self.tasks_started / expected, 1.0)
+
+
+def changed_items(result: dict) -> tuple[str, ...]:
+    """What a looped task changed: each changed item's path or name (files, units, users)."""
+    items = []
+    for item in result.get("results") or []:
+        if isinstance(item, dict) and item.get("changed"):
+            value = item.get("path") or item.get("name") or item.get("item")
+            items.append(str(value.get("path", value) if isinstance(value, dict) else value))
+    return tuple(items)
 
 
 def failure_message(result: dict) -> str:
@@ -183,9 +205,32 @@ def render_failures(progress: PlaybookProgress) -> RenderableType:
     return Group(*lines)
 
 
+def render_changes(progress: PlaybookProgress, title: str) -> RenderableType:
+    """One line per changed task; hosts where it changed the same things share it."""
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for change in progress.changes:
+        grouped.setdefault((change.task, change.what), []).append(change.host)
+    lines = [Text(title, style="bold")]
+    lines += [
+        Text.assemble(
+            (", ".join(hosts), "yellow"), f" — {task}", (": " + ", ".join(what)) if what else ""
+        )
+        for (task, what), hosts in grouped.items()
+    ]
+    if not progress.changes:
+        lines.append(Text("nothing", style="green"))
+    return Group(*lines)
+
+
 def recap_json(progress: PlaybookProgress, ok: bool) -> dict:
-    """`--json` output of the playbook commands."""
-    return {"ok": ok, "hosts": progress.recap or {}}
+    """`--json` output of the playbook commands: the recap per host and what changed."""
+    return {
+        "ok": ok,
+        "hosts": progress.recap or {},
+        "changes": [
+            {"host": c.host, "task": c.task, "items": list(c.what)} for c in progress.changes
+        ],
+    }
 
 
 class PlaybookView:

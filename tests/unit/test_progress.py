@@ -16,6 +16,7 @@ from dmlctl.progress import (
     PlaybookView,
     failure_message,
     recap_json,
+    render_changes,
     render_failures,
     render_live,
     render_recap,
@@ -117,3 +118,37 @@ def test_the_view_feeds_the_model_with_or_without_a_live_display():
                 view.feed(event)
         assert view.progress.recap == _fed().recap
         assert bool(console.export_text().strip()) is live
+
+
+def test_changes_name_the_changed_items_of_looped_tasks():
+    def ok(host, task, res):
+        return {"event": "runner_on_ok", "event_data": {"host": host, "task": task, "res": res}}
+
+    removed = {
+        "changed": True,
+        "results": [
+            {"changed": True, "path": "/opt/spark", "item": "/opt/spark"},
+            {"changed": False, "path": "/etc/spark", "item": "/etc/spark"},
+            {"changed": True, "name": "spark-worker.service", "item": "spark-worker"},
+        ],
+    }
+    progress = _fed(
+        [
+            ok("node1", "Remove Spark", removed),
+            ok("node2", "Remove Spark", removed),
+            ok("node1", "Reload systemd", {"changed": True}),
+            ok("node1", "Look", {"changed": False}),
+        ]
+    )
+    assert [(c.host, c.task, c.what) for c in progress.changes] == [
+        ("node1", "Remove Spark", ("/opt/spark", "spark-worker.service")),
+        ("node2", "Remove Spark", ("/opt/spark", "spark-worker.service")),
+        ("node1", "Reload systemd", ()),
+    ]
+    text = _text(render_changes(progress, "would change:"))
+    assert "node1, node2 — Remove Spark: /opt/spark, spark-worker.service" in text
+    assert "node1 — Reload systemd\n" in text
+    assert recap_json(progress, True)["changes"][2] == {
+        "host": "node1", "task": "Reload systemd", "items": [],
+    }  # fmt: skip
+    assert "nothing" in _text(render_changes(_fed([]), "would change:"))
