@@ -65,7 +65,7 @@ def bench_lab_up(results: dict) -> None:
     samples = []
     for _ in range(3):
         samples.append(timed(lambda: dmlctl("lab", "up", "--nodes", "3", "--name", "bench-up")))
-        dmlctl("lab", "down", "--name", "bench-up")
+        dmlctl("lab", "down", "--yes", "--name", "bench-up")
     results["lab_up_warm"] = summary(samples)
 
 
@@ -83,7 +83,7 @@ _deployed = False
 def _fresh_deploy() -> float:
     """A new 3-node bench lab, deployed to healthy; it stays up for the figures after it."""
     global _deployed
-    dmlctl("lab", "down", "--name", LAB, check=False)
+    dmlctl("lab", "down", "--yes", "--name", LAB, check=False)
     dmlctl("lab", "up", "--nodes", "3", "--name", LAB)
     seconds = timed(lambda: dmlctl("deploy", "-i", inventory()))
     _deployed = True
@@ -181,7 +181,7 @@ def bench_nodes(results: dict) -> None:
         try:
             scaling[str(count)] = round(timed(dmlctl, "deploy", "-i", inventory(name)), 1)
         finally:
-            dmlctl("lab", "down", "--name", name, check=False)
+            dmlctl("lab", "down", "--yes", "--name", name, check=False)
     floors = {str(count): round(deploy_floor(count), 1) for count in (1, 6)}
     results["nodes_scaling"] = {
         "deploy_s": scaling,
@@ -254,7 +254,7 @@ def deploy_floor(count: int = 3) -> float:
             time.sleep(0.5)
         return time.perf_counter() - started
     finally:
-        dmlctl("lab", "down", "--name", name, check=False)
+        dmlctl("lab", "down", "--yes", "--name", name, check=False)
 
 
 def _podman_env() -> dict[str, str]:
@@ -337,7 +337,7 @@ def main() -> None:
             FIGURES[name](results)
     finally:
         for lab in ("bench", "bench-up", "bench-floor", "bench-n1", "bench-n3", "bench-n6"):
-            dmlctl("lab", "down", "--name", lab, check=False)
+            dmlctl("lab", "down", "--yes", "--name", lab, check=False)
     write_report(results)
 
 

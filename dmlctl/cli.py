@@ -13,7 +13,7 @@ app = typer.Typer(
     name="dmlctl",
     help="Deploy Apache Spark and H2O-3 clusters to lab machines, check them, submit ML jobs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -1,5 +1,6 @@
 """`dmlctl deploy|start|stop|restart|uninstall`: the project's playbooks with live progress."""
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -8,6 +9,7 @@ import typer
 
 from dmlctl import engines, inventory, runner, staging, store
 from dmlctl.commands.options import Inventory, Json
+from dmlctl.confirm import Yes, confirm
 from dmlctl.console import err, print_json
 from dmlctl.errors import UsageError
 from dmlctl.paths import state_dir
@@ -15,6 +17,7 @@ from dmlctl.progress import (
     PlaybookProgress,
     PlaybookView,
     recap_json,
+    render_changes,
     render_failures,
     render_recap,
 )
@@ -45,6 +48,21 @@ def _save_task_counts(playbook: str, counts: dict[str, int]) -> None:
     store.save(_task_counts_file(), {**store.load(_task_counts_file(), {}), playbook: counts})
 
 
+def _selected_hosts(inv: inventory.ClusterInventory, limit: str | None) -> list[str]:
+    """The hosts a run reaches; a --limit that Ansible matches to no host is refused (the run
+    would silently do nothing)."""
+    if limit is None:
+        return inv.hosts
+    if selected := inv.hosts_matching(limit):
+        return selected
+    parts = {part.lstrip("&!") for part in re.split("[,:]", limit)}
+    by_address = [host for host in inv.hosts if inv.address(host) in parts]
+    hint = f"hosts: {', '.join(inv.hosts)}; groups: {', '.join(sorted(inv.groups))}"
+    if by_address:
+        hint = f"Ansible matches host names, not addresses: use {', '.join(by_address)}"
+    raise UsageError(f"--limit {limit!r} matches no host in {inv.path}.", hint=hint)
+
+
 def run_playbook(
     playbook: str,
     inventory_path: Path | None,
@@ -54,19 +72,21 @@ def run_playbook(
     extravars: dict | None = None,
     as_json: bool = False,
     verbose: bool = False,
+    destroys: str | None = None,
+    yes: bool = False,
 ) -> None:
     """Validate the inventory, run the playbook with a live view, print the recap.
 
-    Exits 1 when any host failed or was unreachable.
+    A playbook that DESTROYS something (a phrase: "remove Spark") runs only once confirmed
+    (`dmlctl.confirm`), unless it is a check run. Exits 1 when any host failed or was
+    unreachable.
     """
     path = inventory.resolve(inventory_path)
     inv = inventory.load(path)
     inv.require_cluster_groups()
-    if limit is not None and not inv.hosts_matching(limit):
-        raise UsageError(
-            f"--limit {limit!r} matches no host in {path}.",
-            hint=f"hosts: {', '.join(inv.hosts)}; groups: {', '.join(sorted(inv.groups))}",
-        )
+    hosts = _selected_hosts(inv, limit)
+    if destroys and not check:
+        confirm(f"{destroys} on {len(hosts)} hosts ({', '.join(hosts)})", yes=yes)
     staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
     with PlaybookView(progress, err, live=not (verbose or as_json)) as view:
@@ -85,6 +105,8 @@ def run_playbook(
         print_json(recap_json(progress, outcome.ok))
     elif not verbose:
         err.print(render_recap(progress))
+        if check:
+            err.print(render_changes(progress, "would change:"))
     if progress.failures and not verbose:
         err.print(render_failures(progress))
     if not outcome.ok:
@@ -143,18 +165,30 @@ restart = _engine_command(
 def uninstall(
     inventory_path: Inventory = None,
     purge_data: Annotated[
-        bool, typer.Option("--purge-data", help="Also delete data and log directories.")
+        bool,
+        typer.Option("--purge-data", help="Also delete the engines' data and log directories."),
     ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only show what would be removed; remove nothing.")
+    ] = False,
+    yes: Yes = False,
     as_json: Json = False,
     verbose: Verbose = False,
 ) -> None:
-    """Stop and remove the services and install directories (data is kept unless asked)."""
+    """Stop and remove the services and install directories (data is kept unless asked).
+
+    Asks first on a terminal; --yes skips the question, --check only shows what would go.
+    """
+    what = "data, logs and service users" if purge_data else "installations (data kept)"
     run_playbook(
         "uninstall.yml",
         inventory_path,
-        extravars={"dmlctl_purge_data": purge_data},
+        check=check,
+        extravars={"spark_uninstall_purge": purge_data, "h2o_uninstall_purge": purge_data},
         as_json=as_json,
         verbose=verbose,
+        destroys=f"stop and remove Spark and H2O with their {what}",
+        yes=yes,
     )
 
 

@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from dmlctl import lab as labs
+from dmlctl.confirm import Yes, confirm
 from dmlctl.console import err, out, print_json
 
 app = typer.Typer(
@@ -40,9 +41,15 @@ def up(
 
 
 @app.command()
-def down(name: NameOption = None) -> None:
-    """Remove a lab: its containers, network, SSH key, inventory and state."""
-    labs.down(labs.resolve_name(name), progress=report)
+def down(name: NameOption = None, yes: Yes = False) -> None:
+    """Remove a lab: its containers, network, SSH key, inventory and state.
+
+    Asks first on a terminal; --yes skips the question.
+    """
+    lab_name = labs.resolve_name(name)
+    labs.require_removable(lab_name)
+    confirm(f"remove lab {lab_name!r} with its machines and everything deployed on them", yes=yes)
+    labs.down(lab_name, progress=report)
 
 
 @app.command("ls")

@@ -12,7 +12,15 @@ metal can target the lab.
 
 from dmlctl.lab.image import BASE_IMAGE, ensure_base_image, recipe_digest
 from dmlctl.lab.inventory import lab_groups
-from dmlctl.lab.nodes import MAX_NODES, down, lab_containers, running_nodes, ssh_command, up
+from dmlctl.lab.nodes import (
+    MAX_NODES,
+    down,
+    lab_containers,
+    require_removable,
+    running_nodes,
+    ssh_command,
+    up,
+)
 from dmlctl.lab.state import (
     LAB_USER,
     Lab,
@@ -42,6 +50,7 @@ __all__ = [
     "list_labs",
     "load",
     "recipe_digest",
+    "require_removable",
     "resolve_name",
     "running_nodes",
     "save",

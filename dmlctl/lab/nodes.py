@@ -183,8 +183,8 @@ def _wait_for_sshd(node: str, ip: str) -> None:
     raise OperationError(f"{node}: sshd on {ip}:22 did not answer within {BOOT_TIMEOUT:.0f} s.")
 
 
-def down(name: str, *, progress: Progress = quiet) -> None:
-    """Remove a lab's containers, network, key, inventory and state."""
+def require_removable(name: str) -> None:
+    """Raise UsageError unless lab NAME has state, containers or a network to remove."""
     validate_name(name)
     known = exists(name)
     podman.require()
@@ -194,6 +194,11 @@ def down(name: str, *, progress: Progress = quiet) -> None:
         and not podman.inspect("network", _network_name(name))
     ):
         raise UsageError(f"no lab named {name!r}.", hint="`dmlctl lab ls` lists the labs")
+
+
+def down(name: str, *, progress: Progress = quiet) -> None:
+    """Remove a lab's containers, network, key, inventory and state."""
+    require_removable(name)
     progress(f"removing lab {name!r}")
     _remove_podman_objects(name)
     shutil.rmtree(lab_dir(name), ignore_errors=True)

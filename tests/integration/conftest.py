@@ -91,5 +91,8 @@ def cluster(tmp_path_factory):
         yield Cluster(name, state, inventory, deployed)
     finally:
         subprocess.run(
-            [DMLCTL, "lab", "down", "--name", name], capture_output=True, env=env, check=False
+            [DMLCTL, "lab", "down", "--yes", "--name", name],
+            capture_output=True,
+            env=env,
+            check=False,
         )

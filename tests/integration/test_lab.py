@@ -17,7 +17,9 @@ DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 
 
 def dmlctl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([DMLCTL, *args], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [DMLCTL, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
 
 
 def run_module(
@@ -90,7 +92,12 @@ def test_three_node_lab_is_usable_by_ansible_and_leaves_nothing_behind(tmp_path,
     ssh = dmlctl("lab", "ssh", "node2", "--name", lab_name, "--", "hostname")
     assert ssh.stdout.strip() == "node2"
 
-    removed = dmlctl("lab", "down", "--name", lab_name)
+    unconfirmed = dmlctl("lab", "down", "--name", lab_name)  # no terminal, no --yes
+    assert unconfirmed.returncode == 2
+    assert "add --yes" in unconfirmed.stderr
+    assert len(lab.lab_containers(lab_name)) == 3  # nothing removed
+
+    removed = dmlctl("lab", "down", "--yes", "--name", lab_name)
     assert removed.returncode == 0, removed.stderr
     assert lab.lab_containers(lab_name) == []
     assert podman.inspect("network", f"dmlctl-{lab_name}") is None
