@@ -42,3 +42,55 @@ def test_help_does_not_import_heavy_libraries():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Usage" in proc.stdout
     assert proc.stderr.strip() == ""
+
+
+def test_version_prints_the_version(capsys):
+    from dmlctl import __version__
+
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"dmlctl {__version__}\n"
+
+
+def test_jobs_lists_the_sample_jobs_a_line_each(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["jobs"])
+    assert caught.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["h2o-rf", "H2O"], ["spark-kmeans", "Spark"]]
+
+
+@pytest.mark.parametrize("flags", [(), ("--rebuild",)])
+def test_lab_image_builds_only_when_asked_to_rebuild(capsys, monkeypatch, flags):
+    from dmlctl import lab
+
+    asked = []
+
+    def ensure(*, rebuild, progress):
+        asked.append(rebuild)
+        return "dmlctl-base:abc"
+
+    monkeypatch.setattr(lab, "ensure_base_image", ensure)
+    with pytest.raises(SystemExit) as caught:
+        main(["lab", "image", *flags])
+    assert caught.value.code == 0
+    assert asked == [bool(flags)]
+    assert capsys.readouterr().err.strip() == "dmlctl-base:abc"
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--host", "node1"], "error: 'node1' does not run spark-worker (hosts in spark_workers: "
+         "node2)."),
+        (["--lines", "0"], "error: -n must be at least 1."),
+    ],
+)  # fmt: skip
+def test_logs_bad_host_or_line_count(capsys, tmp_path, argv, error):
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("node1\nnode2\n[spark_master]\nnode1\n[spark_workers]\nnode2\n")
+    with pytest.raises(SystemExit) as caught:
+        main(["logs", "spark-worker", "-i", str(inv), *argv])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.strip() == error
