@@ -166,7 +166,10 @@ def uninstall(
     inventory_path: Inventory = None,
     purge_data: Annotated[
         bool,
-        typer.Option("--purge-data", help="Also delete the engines' data and log directories."),
+        typer.Option(
+            "--purge-data",
+            help="Also delete the engines' data and log directories and service users.",
+        ),
     ] = False,
     check: Annotated[
         bool, typer.Option("--check", help="Only show what would be removed; remove nothing.")

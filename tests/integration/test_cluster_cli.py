@@ -2,10 +2,18 @@
 and a changed setting."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.integration
+
+DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 
 
 def _status(cluster) -> tuple[int, dict]:
@@ -67,6 +75,33 @@ def test_logs_reads_the_journal_of_every_h2o_node(cluster):
     assert logs.returncode == 0, logs.stderr
     for node in ("node1", "node2", "node3"):
         assert f"── {node}" in logs.stderr
+
+
+def test_logs_of_one_host(cluster):
+    logs = cluster.dmlctl(
+        "logs", "spark-worker", "--host", "node3", "--lines", "3", "-i", str(cluster.inventory),
+        timeout=120,
+    )  # fmt: skip
+    assert logs.returncode == 0, logs.stderr
+    assert [line for line in logs.stderr.splitlines() if line.startswith("──")] == [
+        "── node3 · spark-worker.service"
+    ]
+    assert 1 <= len(logs.stdout.strip().splitlines()) <= 3
+
+
+def test_status_watch_refreshes_until_ctrl_c(cluster):
+    env = {**os.environ, "DMLCTL_STATE_DIR": str(cluster.state_dir)}
+    watching = subprocess.Popen(
+        [DMLCTL, "status", "--watch", "-i", str(cluster.inventory)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        # As from a terminal: a shell that starts tests in the background ignores SIGINT.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    time.sleep(6)
+    watching.send_signal(signal.SIGINT)
+    stdout, stderr = watching.communicate(timeout=60)
+    assert watching.returncode == 0, stderr
+    assert "H2O healthy   Spark healthy" in stdout
 
 
 def test_restart_brings_spark_back_with_every_worker(cluster):
