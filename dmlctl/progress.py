@@ -119,11 +119,15 @@ class PlaybookProgress:
 
 
 def changed_items(result: dict) -> tuple[str, ...]:
-    """What a looped task changed: each changed item's path or name (files, units, users)."""
+    """What a task changed: the file it wrote or removed, or each changed loop item's path or
+    name (files, units, users)."""
+    if "results" not in result:
+        target = result.get("path") or result.get("dest")
+        return (str(target),) if target else ()
     items = []
-    for item in result.get("results") or []:
+    for item in result["results"]:
         if isinstance(item, dict) and item.get("changed"):
-            value = item.get("path") or item.get("name") or item.get("item")
+            value = item.get("path") or item.get("dest") or item.get("name") or item.get("item")
             items.append(str(value.get("path", value) if isinstance(value, dict) else value))
     return tuple(items)
 

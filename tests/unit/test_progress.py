@@ -137,6 +137,7 @@ def test_changes_name_the_changed_items_of_looped_tasks():
             ok("node1", "Remove Spark", removed),
             ok("node2", "Remove Spark", removed),
             ok("node1", "Reload systemd", {"changed": True}),
+            ok("node1", "Remove the data", {"changed": True, "path": "/var/lib/spark"}),
             ok("node1", "Look", {"changed": False}),
         ]
     )
@@ -144,6 +145,7 @@ def test_changes_name_the_changed_items_of_looped_tasks():
         ("node1", "Remove Spark", ("/opt/spark", "spark-worker.service")),
         ("node2", "Remove Spark", ("/opt/spark", "spark-worker.service")),
         ("node1", "Reload systemd", ()),
+        ("node1", "Remove the data", ("/var/lib/spark",)),
     ]
     text = _text(render_changes(progress, "would change:"))
     assert "node1, node2 — Remove Spark: /opt/spark, spark-worker.service" in text
