@@ -119,10 +119,10 @@ class PlaybookProgress:
 
 
 def changed_items(result: dict) -> tuple[str, ...]:
-    """What a task changed: the file it wrote or removed, or each changed loop item's path or
-    name (files, units, users)."""
+    """What a task changed, by path or name (files, units, users): its own, or each changed
+    loop item's."""
     if "results" not in result:
-        target = result.get("path") or result.get("dest")
+        target = result.get("path") or result.get("dest") or result.get("name")
         return (str(target),) if target else ()
     items = []
     for item in result["results"]:

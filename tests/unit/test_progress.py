@@ -138,6 +138,7 @@ def test_changes_name_the_changed_items_of_looped_tasks():
             ok("node2", "Remove Spark", removed),
             ok("node1", "Reload systemd", {"changed": True}),
             ok("node1", "Remove the data", {"changed": True, "path": "/var/lib/spark"}),
+            ok("node1", "Remove the user", {"changed": True, "name": "spark", "uid": 999}),
             ok("node1", "Look", {"changed": False}),
         ]
     )
@@ -146,6 +147,7 @@ def test_changes_name_the_changed_items_of_looped_tasks():
         ("node2", "Remove Spark", ("/opt/spark", "spark-worker.service")),
         ("node1", "Reload systemd", ()),
         ("node1", "Remove the data", ("/var/lib/spark",)),
+        ("node1", "Remove the user", ("spark",)),
     ]
     text = _text(render_changes(progress, "would change:"))
     assert "node1, node2 — Remove Spark: /opt/spark, spark-worker.service" in text
