@@ -1,0 +1,213 @@
+"""A cluster's secrets, made and kept on the controller in dmlctl's state (directory 0700,
+files 0600): the Spark secret, the H2O logins, the lab CA and every H2O node's keystore.
+
+The playbooks are given only the directory's path (`dmlctl_security_dir`): extra vars end up on
+ansible-playbook's command line and in ansible-runner's artifacts, secrets never do. The roles
+read the files on the controller and install them on the nodes readable by root and the
+engine's user only.
+
+Layout of a cluster's directory:
+  spark.secret          the one secret Spark's master, workers and drivers share
+  h2o-logins.json       {user: password}; `dmlctl` is dmlctl's own login
+  h2o-realm.properties  the Jetty realm H2O checks logins against (MD5 hashes only)
+  ca.key, ca.pem        the lab CA
+  h2o/HOST.p12          HOST's key and certificate; h2o/truststore.p12: the CA alone
+  security.json         not secret: the mode (secure or not) and when things were made
+"""
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dmlctl import store, tls
+from dmlctl.errors import UsageError
+from dmlctl.paths import state_dir
+
+ADMIN_USER = "dmlctl"
+USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+SPARK_SECRET = "spark.secret"
+LOGINS = "h2o-logins.json"
+REALM = "h2o-realm.properties"
+META = "security.json"
+
+
+def cluster_dir(inventory_path: Path) -> Path:
+    """The security directory of the cluster an inventory describes (one per inventory file)."""
+    resolved = inventory_path.expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", resolved.parent.name + "-" + resolved.stem)
+    return state_dir() / "security" / f"{stem.strip('-')}-{digest}"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write DATA to PATH, mode 0600 from the first byte on, replacing any earlier file."""
+    _private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def realm_line(user: str, password: str) -> str:
+    """One Jetty HashLoginService line: `user: MD5:<hex>` (the realm holds no password)."""
+    return f"{user}: MD5:{hashlib.md5(password.encode()).hexdigest()}"
+
+
+def check_user_name(name: str) -> str:
+    if not USER_NAME.match(name):
+        raise UsageError(
+            f"{name!r} is not a usable login name: use lowercase letters, digits, '_', '.', '-' "
+            "(up to 32, starting with a letter)"
+        )
+    if name == ADMIN_USER:
+        raise UsageError(f"{ADMIN_USER!r} is dmlctl's own login; choose another name")
+    return name
+
+
+@dataclass(frozen=True)
+class ClusterSecrets:
+    """The security directory of one cluster."""
+
+    path: Path
+
+    @classmethod
+    def for_inventory(cls, inventory_path: Path) -> "ClusterSecrets":
+        return cls(cluster_dir(inventory_path))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        return (self.path / SPARK_SECRET).is_file()
+
+    def meta(self) -> dict:
+        return store.load(self.path / META, {}) or {}
+
+    @property
+    def insecure(self) -> bool:
+        """Whether the cluster was last deployed with security off."""
+        return bool(self.meta().get("insecure", False))
+
+    def spark_secret(self) -> str:
+        return (self.path / SPARK_SECRET).read_text().strip()
+
+    def logins(self) -> dict[str, str]:
+        return store.load(self.path / LOGINS, {}) or {}
+
+    def admin_login(self) -> tuple[str, str]:
+        return ADMIN_USER, self.logins()[ADMIN_USER]
+
+    def users(self) -> list[str]:
+        """The people given access (dmlctl's own login aside)."""
+        return sorted(u for u in self.logins() if u != ADMIN_USER)
+
+    @property
+    def ca_pem_path(self) -> Path:
+        return self.path / "ca.pem"
+
+    def ca_pem(self) -> str:
+        return self.ca_pem_path.read_text()
+
+    def keystore_path(self, host: str) -> Path:
+        return self.path / "h2o" / f"{host}.p12"
+
+    # --- making -----------------------------------------------------------------------------
+
+    def ensure(self, hosts: dict[str, str], *, insecure: bool = False) -> bool:
+        """Make whatever is missing for HOSTS ({inventory name: address}); True if anything was.
+
+        Existing secrets are kept: a redeploy changes nothing. A node whose address changed gets
+        a new certificate.
+        """
+        _private_dir(self.path)
+        made = False
+        if not (self.path / SPARK_SECRET).is_file():
+            _write_private(self.path / SPARK_SECRET, (secrets.token_hex(32) + "\n").encode())
+            made = True
+        logins = self.logins()
+        if ADMIN_USER not in logins:
+            logins[ADMIN_USER] = new_password()
+            self._save_logins(logins)
+            made = True
+        if not (self.path / "ca.key").is_file():
+            ca = tls.make_ca(self.path.name)
+            _write_private(self.path / "ca.key", ca.key_pem)
+            _write_private(self.path / "ca.pem", ca.cert_pem)
+            _write_private(self.path / "h2o" / "truststore.p12", tls.truststore(ca))
+            made = True
+        meta = self.meta()
+        addresses = meta.get("nodes", {})
+        for host, address in hosts.items():
+            keystore = self.keystore_path(host)
+            if addresses.get(host) != address or not keystore.is_file():
+                _write_private(keystore, tls.node_keystore(self._ca(), host, address))
+                addresses[host] = address
+                made = True
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        meta.update(nodes=addresses, insecure=insecure)
+        meta.setdefault("created", now)
+        store.save(self.path / META, meta, mode=0o600)
+        return made
+
+    def _ca(self) -> tls.CertificateAuthority:
+        return tls.CertificateAuthority(
+            (self.path / "ca.key").read_bytes(), (self.path / "ca.pem").read_bytes()
+        )
+
+    def _save_logins(self, logins: dict[str, str]) -> None:
+        _write_private(self.path / LOGINS, (_json(logins)).encode())
+        realm = "".join(realm_line(u, p) + "\n" for u, p in sorted(logins.items()))
+        _write_private(self.path / REALM, realm.encode())
+
+    def add_user(self, name: str) -> str:
+        """Give NAME an H2O login (a new password each time); returns the password."""
+        logins = self.logins()
+        logins[check_user_name(name)] = new_password()
+        self._save_logins(logins)
+        return logins[name]
+
+    def remove_user(self, name: str) -> bool:
+        logins = self.logins()
+        if name == ADMIN_USER or logins.pop(name, None) is None:
+            return False
+        self._save_logins(logins)
+        return True
+
+    def rotate(self) -> list[str]:
+        """New Spark secret and new passwords for every login; returns the users affected."""
+        _write_private(self.path / SPARK_SECRET, (secrets.token_hex(32) + "\n").encode())
+        logins = {user: new_password() for user in self.logins()}
+        self._save_logins(logins)
+        meta = self.meta()
+        meta["rotated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        store.save(self.path / META, meta, mode=0o600)
+        return sorted(u for u in logins if u != ADMIN_USER)
+
+    def values(self) -> list[str]:
+        """Every secret value (for leak checks): the Spark secret and the H2O passwords."""
+        with contextlib.suppress(FileNotFoundError):
+            return [self.spark_secret(), *self.logins().values()]
+        return []
+
+
+def _json(data: dict) -> str:
+    import json
+
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,116 @@
+"""Secrets on the controller, profiles and credentials (no cluster needed)."""
+
+import hashlib
+import json
+import stat
+
+import pytest
+
+from dmlctl import credentials, profile, secrets, tls
+from dmlctl.errors import UsageError
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMLCTL_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+def _mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_ensure_makes_private_secrets_once(state, tmp_path):
+    box = secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    assert box.ensure({"node1": "10.0.0.2", "node2": "10.0.0.3"})
+    assert _mode(box.path) == 0o700
+    for path in box.path.rglob("*"):
+        if path.is_file():
+            assert _mode(path) == 0o600, path
+    secret, logins = box.spark_secret(), box.logins()
+    assert len(secret) == 64 and set(logins) == {"dmlctl"}
+    # A second run keeps everything; a new node gets its own keystore.
+    assert not box.ensure({"node1": "10.0.0.2", "node2": "10.0.0.3"})
+    assert box.ensure({"node1": "10.0.0.2", "node2": "10.0.0.3", "node3": "10.0.0.4"})
+    assert box.spark_secret() == secret and box.logins() == logins
+    names = tls.keystore_names(box.keystore_path("node3").read_bytes())
+    assert names == ["10.0.0.4", "node3"]
+
+
+def test_realm_holds_hashes_not_passwords(state, tmp_path):
+    box = secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    box.ensure({"n": "10.0.0.2"})
+    password = box.add_user("alice")
+    realm = (box.path / secrets.REALM).read_text()
+    assert password not in realm
+    assert f"alice: MD5:{hashlib.md5(password.encode()).hexdigest()}" in realm
+    assert box.users() == ["alice"]
+    assert box.remove_user("alice") and not box.remove_user("alice")
+    assert "alice" not in (box.path / secrets.REALM).read_text()
+
+
+def test_rotate_changes_every_secret(state, tmp_path):
+    box = secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    box.ensure({"n": "10.0.0.2"})
+    box.add_user("bob")
+    before = set(box.values())
+    assert box.rotate() == ["bob"]
+    assert not before & set(box.values())
+
+
+@pytest.mark.parametrize("name", ["Alice", "dmlctl", "a b", "", "x" * 40])
+def test_bad_user_names_are_refused(name):
+    with pytest.raises(UsageError):
+        secrets.check_user_name(name)
+
+
+def _profile(**extra):
+    fields = dict(
+        name="alice", cluster="lab", spark_master_url="spark://10.0.0.2:7077",
+        spark_ui="http://10.0.0.2:8080", spark_workers=["10.0.0.3"],
+        h2o_url="https://10.0.0.2:54321", h2o_nodes=["10.0.0.2:54321"], h2o_cluster_name="c",
+        versions={"spark": "4.3.0", "h2o": "3.46.0.12"}, spark_secret="s" * 64,
+        h2o_user="alice", h2o_password="pw", ca_pem="-----BEGIN CERTIFICATE-----\n",
+    )  # fmt: skip
+    fields.update(extra)
+    return profile.Profile(**fields)
+
+
+def test_profile_round_trip_is_private(state, tmp_path):
+    path = profile.write(_profile(), tmp_path / "alice.json")
+    assert _mode(path) == 0o600
+    loaded = profile.load(path)
+    assert loaded.h2o_user == "alice" and loaded.spark_workers == ["10.0.0.3"]
+    creds = credentials.from_profile(loaded)
+    assert creds.spark_conf()["spark.authenticate.secret"] == "s" * 64
+    assert creds.h2o_env()["DMLCTL_H2O_CACERT"].endswith(".pem")
+
+
+def test_profile_readable_by_others_is_refused(state, tmp_path):
+    path = profile.write(_profile(), tmp_path / "alice.json")
+    path.chmod(0o644)
+    with pytest.raises(UsageError, match="others can read"):
+        profile.load(path)
+
+
+def test_yaml_profile_and_broken_ones(state, tmp_path):
+    import yaml
+
+    path = tmp_path / "p.yml"
+    path.write_text(yaml.safe_dump(_profile().to_dict()))
+    path.chmod(0o600)
+    assert profile.load(path).h2o_url.startswith("https://")
+    data = _profile().to_dict()
+    del data["spark"]["secret"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError, match="lacks"):
+        profile.load(path)
+    path.write_text("[1, 2")
+    with pytest.raises(UsageError):
+        profile.load(path)
+
+
+def test_insecure_credentials_add_nothing():
+    creds = credentials.Credentials.none()
+    assert creds.spark_conf() == {} and creds.h2o_env() == {} and creds.h2o_headers() == {}
+    assert creds.h2o_scheme == "http"
