@@ -137,6 +137,10 @@ class ClusterSecrets:
         a new certificate.
         """
         _private_dir(self.path)
+        meta = self.meta()
+        if insecure:
+            store.save(self.path / META, {**meta, "insecure": True}, mode=0o600)
+            return False
         made = False
         if not (self.path / SPARK_SECRET).is_file():
             _write_private(self.path / SPARK_SECRET, (secrets.token_hex(32) + "\n").encode())
@@ -152,7 +156,6 @@ class ClusterSecrets:
             _write_private(self.path / "ca.pem", ca.cert_pem)
             _write_private(self.path / "h2o" / "truststore.p12", tls.truststore(ca))
             made = True
-        meta = self.meta()
         addresses = meta.get("nodes", {})
         for host, address in hosts.items():
             keystore = self.keystore_path(host)
@@ -160,9 +163,8 @@ class ClusterSecrets:
                 _write_private(keystore, tls.node_keystore(self._ca(), host, address))
                 addresses[host] = address
                 made = True
-        now = datetime.now(UTC).isoformat(timespec="seconds")
         meta.update(nodes=addresses, insecure=insecure)
-        meta.setdefault("created", now)
+        meta.setdefault("created", _now())
         store.save(self.path / META, meta, mode=0o600)
         return made
 
@@ -181,6 +183,7 @@ class ClusterSecrets:
         logins = self.logins()
         logins[check_user_name(name)] = new_password()
         self._save_logins(logins)
+        self._note_user(name, {"granted": _now()})
         return logins[name]
 
     def remove_user(self, name: str) -> bool:
@@ -188,7 +191,24 @@ class ClusterSecrets:
         if name == ADMIN_USER or logins.pop(name, None) is None:
             return False
         self._save_logins(logins)
+        self._note_user(name, None)
         return True
+
+    def grants(self) -> dict[str, dict]:
+        """Per user: when the login was granted and where its profile was written."""
+        return self.meta().get("users", {})
+
+    def note_profile(self, name: str, path: Path) -> None:
+        self._note_user(name, {**self.grants().get(name, {}), "profile": str(path)})
+
+    def _note_user(self, name: str, info: dict | None) -> None:
+        meta = self.meta()
+        users = meta.setdefault("users", {})
+        if info is None:
+            users.pop(name, None)
+        else:
+            users[name] = info
+        store.save(self.path / META, meta, mode=0o600)
 
     def rotate(self) -> list[str]:
         """New Spark secret and new passwords for every login; returns the users affected."""
@@ -196,7 +216,7 @@ class ClusterSecrets:
         logins = {user: new_password() for user in self.logins()}
         self._save_logins(logins)
         meta = self.meta()
-        meta["rotated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        meta["rotated"] = _now()
         store.save(self.path / META, meta, mode=0o600)
         return sorted(u for u in logins if u != ADMIN_USER)
 
@@ -205,6 +225,10 @@ class ClusterSecrets:
         with contextlib.suppress(FileNotFoundError):
             return [self.spark_secret(), *self.logins().values()]
         return []
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _json(data: dict) -> str:

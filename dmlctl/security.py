@@ -1,0 +1,57 @@
+"""Whether a cluster runs secure, and what its playbooks and clients are given for it.
+
+Secure is the default. The opt-out is the inventory variable `dmlctl_insecure: true`, or
+`dmlctl deploy --insecure`, which dmlctl remembers until the next plain deploy.
+"""
+
+from pathlib import Path
+
+from dmlctl import credentials
+from dmlctl.console import err
+from dmlctl.secrets import ClusterSecrets
+
+INSECURE_VAR = "dmlctl_insecure"
+# Inventory variables that hold secrets: never copied into dmlctl's inventory cache.
+SECRET_VARS = ("spark_auth_secret", "h2o_tls_keystore_password", "h2o_api_password")
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def inventory_insecure(inv) -> bool:
+    """Whether the inventory itself turns security off (on any of its hosts)."""
+    return any(_truthy(inv.var(host, INSECURE_VAR, False)) for host in inv.hosts)
+
+
+def secure(inv, path: Path) -> bool:
+    """Whether the cluster of INV runs with security on (as last deployed, or as the inventory
+    says)."""
+    return not (inventory_insecure(inv) or ClusterSecrets.for_inventory(path).insecure)
+
+
+def playbook_vars(inv, path: Path, *, insecure: bool | None = None) -> dict:
+    """Extra vars for a playbook run: where the secrets are (a path, never a secret) and the
+    opt-out. INSECURE: True for `deploy --insecure`, False for a plain deploy (secure unless the
+    inventory opts out), None for any other playbook (the mode of the last deploy stays).
+    Makes any missing secret for the inventory's hosts first."""
+    box = ClusterSecrets.for_inventory(path)
+    off = inventory_insecure(inv) or (box.insecure if insecure is None else insecure)
+    box.ensure({h: inv.address(h) for h in inv.hosts}, insecure=off)
+    extravars: dict = {"dmlctl_security_dir": str(box.path)}
+    if off:
+        extravars[INSECURE_VAR] = True
+    return extravars
+
+
+def credentials_for(inv, path: Path) -> credentials.Credentials:
+    """dmlctl's own credentials for the cluster of INV."""
+    on = secure(inv, path)
+    return credentials.from_secrets(ClusterSecrets.for_inventory(path), secure=on)
+
+
+def warn_if_insecure(is_secure: bool) -> None:
+    if not is_secure:
+        err.print(f"[yellow]{credentials.INSECURE_WARNING}[/]", highlight=False, soft_wrap=True)
