@@ -120,7 +120,7 @@ def _spark_app(cluster, tmp_path: Path, name: str, conf: dict, hold: float = 0, 
                 f"spark.driver.host={driver}",
                 "pyspark-shell",
             ]
-        ),  # fmt: skip
+        ),
         "PYSPARK_PYTHON": "/usr/bin/python3",
     }
     return subprocess.Popen(
@@ -311,7 +311,7 @@ def test_secrets_are_only_in_their_private_files(cluster, tmp_path):
         lines = report.splitlines()
         assert lines and lines[0] == "0", (node, report)
         for line in lines[1:]:
-            _, mode, owner, name = line.split(" ", 3)
+            _, mode, owner, _name = line.split(" ", 3)
             assert mode in ("600", "640") and owner.startswith("root:"), (node, line)
 
 
