@@ -5,7 +5,7 @@ import sys
 import typer
 
 from dmlctl import __version__
-from dmlctl.commands import cluster, demo, jobs, lab, logs, status, submit
+from dmlctl.commands import access, cluster, demo, jobs, lab, logs, secrets, status, submit
 from dmlctl.console import err
 from dmlctl.errors import DmlctlError
 
@@ -25,6 +25,8 @@ app.command()(logs.logs)
 app.command()(submit.submit)
 app.command()(jobs.jobs)
 app.command()(demo.demo)
+app.add_typer(access.app, name="access")
+app.add_typer(secrets.app, name="secrets")
 
 
 def _version(value: bool) -> None:

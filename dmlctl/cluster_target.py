@@ -6,8 +6,9 @@ import re
 import socket
 from pathlib import Path
 
-from dmlctl import engines, inventory, staging
+from dmlctl import engines, staging
 from dmlctl import status as cluster_status
+from dmlctl.connection import Connection
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs import Target
 
@@ -53,16 +54,17 @@ def check_version(engine: str, cluster_version: str | None) -> None:
         )
 
 
-def target(inventory_path: Path | None, engine: str, data: Path | None) -> Target:
+def target(conn: Connection, engine: str, data: Path | None) -> Target:
     """Check the cluster can take a ENGINE job and describe where it runs.
 
-    Raises OperationError (exit 1) when the engine is not healthy and UsageError (exit 2) on a
-    version mismatch, before anything is staged or run.
+    Raises OperationError (exit 1) when the engine is not healthy or refuses dmlctl's login and
+    UsageError (exit 2) on a version mismatch, before anything is staged or run. DATA (a sample
+    job's input) is staged on every node over SSH; with a profile there is no SSH, and the job
+    reads it here on the driver instead.
     """
-    inv = inventory.load_cached(inventory.resolve(inventory_path))
-    inv.require_cluster_groups()
-    ends = cluster_status.endpoints(inv)
-    model = cluster_status.collect(inv, ends=ends)
+    from dmlctl.commands.status import collect
+
+    model = collect(conn)
     engine_status = model[engine]
     if not engine_status["healthy"]:
         problems = engine_status.get("problems") or [
@@ -78,10 +80,13 @@ def target(inventory_path: Path | None, engine: str, data: Path | None) -> Targe
         check_version("spark", spark_version(spark["ui"]))
     else:
         check_version("h2o", model["h2o"]["version"])
+    staged = staging.stage(conn.inv, data) if data is not None and conn.inv is not None else None
     return Target.cluster(
         spark_master=spark["master_url"],
-        driver_host=driver_address(ends.spark_master_address),
+        driver_host=driver_address(conn.ends.spark_master_address),
         h2o_url=model["h2o"]["url"],
-        executor_python=ends.spark_python,
-        node_data=staging.stage(inv, data) if data is not None else None,
+        executor_python=conn.ends.spark_python,
+        node_data=staged,
+        secret_conf=conn.creds.spark_conf(),
+        h2o_env=conn.creds.h2o_env(),
     )

@@ -52,6 +52,8 @@ SPARK = Engine(
         "master_port": Setting("spark_master_port", 7077),
         "ui_port": Setting("spark_master_webui_port", 8080),
         "python": Setting("spark_python", "/usr/bin/python3"),
+        # Unauthenticated job submission; status checks that nothing listens there.
+        "rest_port": Setting("spark_master_rest_port", 6066),
     },
 )
 

@@ -36,7 +36,9 @@ def resolve(explicit: Path | None = None) -> Path:
 
 CLUSTER_GROUPS = ("spark_master", "spark_workers", "h2o_nodes")
 # Host variables dmlctl itself reads (addresses, ports, names); everything else is Ansible's.
-_KEPT_PREFIXES = ("ansible_host", "ansible_port", "spark_", "h2o_", "java_")
+_KEPT_PREFIXES = ("ansible_host", "ansible_port", "spark_", "h2o_", "java_", "dmlctl_insecure")
+# Never read (nor kept in dmlctl's inventory cache): they may come from an Ansible vault.
+_SECRET_VARS = frozenset({"spark_auth_secret", "h2o_api_password", "h2o_tls_keystore_password"})
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def _resolved(loader, variables: dict) -> dict:
     templar = Templar(loader=loader, variables=variables)
     kept = {}
     for name, value in variables.items():
-        if not name.startswith(_KEPT_PREFIXES):
+        if not name.startswith(_KEPT_PREFIXES) or name in _SECRET_VARS:
             continue
         try:
             kept[name] = templar.template(value)

@@ -33,6 +33,7 @@ class Profile:
     h2o_cluster_name: str | None
     versions: dict[str, str]
     secure: bool = True
+    spark_python: str = "/usr/bin/python3"
     spark_secret: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
     h2o_user: str | None = None
@@ -51,6 +52,7 @@ class Profile:
                 "master_url": self.spark_master_url,
                 "ui": self.spark_ui,
                 "workers": self.spark_workers,
+                "python": self.spark_python,
                 "secret": self.spark_secret,
                 "conf": self.spark_conf,
             },
@@ -138,6 +140,7 @@ def load(path: Path) -> Profile:
             h2o_cluster_name=h2o.get("cluster_name"),
             versions={str(k): str(v) for k, v in (data.get("versions") or {}).items()},
             secure=secure,
+            spark_python=str(spark.get("python") or "/usr/bin/python3"),
             spark_secret=spark.get("secret"),
             spark_conf={str(k): str(v) for k, v in (spark.get("conf") or {}).items()},
             h2o_user=h2o.get("user"),

@@ -130,11 +130,12 @@ class ClusterSecrets:
 
     # --- making -----------------------------------------------------------------------------
 
-    def ensure(self, hosts: dict[str, str], *, insecure: bool = False) -> bool:
+    def ensure(self, hosts: dict[str, str], *, insecure: bool | None = False) -> bool:
         """Make whatever is missing for HOSTS ({inventory name: address}); True if anything was.
 
         Existing secrets are kept: a redeploy changes nothing. A node whose address changed gets
-        a new certificate.
+        a new certificate. INSECURE is the mode to remember (None: keep the one remembered);
+        an insecure cluster needs no secrets.
         """
         _private_dir(self.path)
         meta = self.meta()
@@ -163,7 +164,9 @@ class ClusterSecrets:
                 _write_private(keystore, tls.node_keystore(self._ca(), host, address))
                 addresses[host] = address
                 made = True
-        meta.update(nodes=addresses, insecure=insecure)
+        meta["nodes"] = addresses
+        if insecure is not None:
+            meta["insecure"] = insecure
         meta.setdefault("created", _now())
         store.save(self.path / META, meta, mode=0o600)
         return made

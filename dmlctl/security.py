@@ -11,8 +11,6 @@ from dmlctl.console import err
 from dmlctl.secrets import ClusterSecrets
 
 INSECURE_VAR = "dmlctl_insecure"
-# Inventory variables that hold secrets: never copied into dmlctl's inventory cache.
-SECRET_VARS = ("spark_auth_secret", "h2o_tls_keystore_password", "h2o_api_password")
 
 
 def _truthy(value) -> bool:
@@ -32,14 +30,16 @@ def secure(inv, path: Path) -> bool:
     return not (inventory_insecure(inv) or ClusterSecrets.for_inventory(path).insecure)
 
 
-def playbook_vars(inv, path: Path, *, insecure: bool | None = None) -> dict:
+def playbook_vars(inv, path: Path, *, insecure: bool | None = None, record: bool = True) -> dict:
     """Extra vars for a playbook run: where the secrets are (a path, never a secret) and the
     opt-out. INSECURE: True for `deploy --insecure`, False for a plain deploy (secure unless the
     inventory opts out), None for any other playbook (the mode of the last deploy stays).
-    Makes any missing secret for the inventory's hosts first."""
+    Makes any missing secret for the inventory's hosts first; RECORD False (a check run) leaves
+    the remembered mode alone."""
     box = ClusterSecrets.for_inventory(path)
     off = inventory_insecure(inv) or (box.insecure if insecure is None else insecure)
-    box.ensure({h: inv.address(h) for h in inv.hosts}, insecure=off)
+    if record or not off:
+        box.ensure({h: inv.address(h) for h in inv.hosts}, insecure=off if record else None)
     extravars: dict = {"dmlctl_security_dir": str(box.path)}
     if off:
         extravars[INSECURE_VAR] = True

@@ -5,15 +5,15 @@ which locks the cloud). Everything is fetched in parallel with short timeouts; a
 endpoint is reported in the model, not raised.
 """
 
+import dataclasses
 import json
 import socket
 import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 from dmlctl import engines
+from dmlctl.credentials import Credentials, open_url
 from dmlctl.engines import H2O, SPARK
 from dmlctl.inventory import ClusterInventory
 
@@ -69,12 +69,26 @@ def endpoints(inv: ClusterInventory) -> Endpoints:
     )
 
 
-def fetch_json(url: str, timeout: float = TIMEOUT) -> tuple[dict | None, str | None]:
-    """(payload, None) or (None, why it could not be read)."""
+def with_h2o_scheme(ends: Endpoints, creds: Credentials) -> Endpoints:
+    """ENDS with the H2O URL as the cluster serves it (https when it runs secure)."""
+    scheme = creds.h2o_scheme + "://"
+    return dataclasses.replace(ends, h2o_url=scheme + ends.h2o_url.split("://", 1)[-1])
+
+
+def fetch_json(
+    url: str,
+    timeout: float = TIMEOUT,
+    creds: Credentials | None = None,
+    *,
+    authenticate: bool = True,
+) -> tuple[dict | None, str | None]:
+    """(payload, None) or (None, why it could not be read). CREDS: H2O's login and CA."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with open_url(url, creds, timeout, authenticate=authenticate) as response:
             return json.loads(response.read()), None
     except urllib.error.HTTPError as error:
+        if error.code == 401:
+            return None, "HTTP 401: the login was refused"
         return None, f"HTTP {error.code}"
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
@@ -196,30 +210,77 @@ def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]
     return status
 
 
-def collect(inv: ClusterInventory, timeout: float = TIMEOUT, ends: Endpoints | None = None) -> dict:
-    """The whole status model (what `dmlctl status --json` prints), fetched in parallel."""
-    ends = ends or endpoints(inv)
+def _refused(url: str, creds: Credentials, timeout: float) -> bool | None:
+    """Whether URL turns away a request without a login (None: it could not be asked)."""
+    _, error = fetch_json(url, timeout, creds, authenticate=False)
+    if error is None:
+        return False
+    return True if error.startswith("HTTP 401") else None
+
+
+def security_facts(
+    creds: Credentials, clouds: dict, anonymous: bool | None, rest_open: bool
+) -> dict:
+    """What the engines themselves say about their security, next to how dmlctl reached them."""
+    views = [cloud for cloud, _ in clouds.values() if cloud is not None]
+    internal = [bool(c.get("internal_security_enabled")) for c in views]
+    return {
+        "secure": creds.secure,
+        "h2o": {
+            "https": creds.h2o_scheme == "https",
+            "internal_security": all(internal) if internal else None,
+            "anonymous_refused": anonymous,
+        },
+        "spark": {"authenticated_by": "shared secret" if creds.secure else None,
+                  "rest_submission_open": rest_open},
+    }  # fmt: skip
+
+
+def collect(
+    inv: ClusterInventory | None,
+    timeout: float = TIMEOUT,
+    ends: Endpoints | None = None,
+    creds: Credentials | None = None,
+    *,
+    source: str | None = None,
+) -> dict:
+    """The whole status model (what `dmlctl status --json` prints), fetched in parallel.
+
+    INV None: a profile's view (ENDS given), without the hosts' SSH reachability.
+    """
+    creds = creds or Credentials.none()
+    assert inv is not None or ends is not None
+    ends = with_h2o_scheme(ends or endpoints(inv), creds)
+    scheme = creds.h2o_scheme
     master_url = f"{ends.spark_ui}/json/"
     h2o_targets = ends.h2o_nodes
-    with ThreadPoolExecutor(max_workers=2 + len(h2o_targets) + len(inv.hosts)) as pool:
+    hosts_to_reach = inv.hosts if inv is not None else []
+    first = next(iter(h2o_targets))
+    with ThreadPoolExecutor(max_workers=4 + len(h2o_targets) + len(hosts_to_reach)) as pool:
         spark_future = pool.submit(fetch_json, master_url, timeout)
         cloud_futures = {
-            ip_port: pool.submit(fetch_json, f"http://{ip_port}/3/Cloud", timeout)
+            ip_port: pool.submit(fetch_json, f"{scheme}://{ip_port}/3/Cloud", timeout, creds)
             for ip_port in h2o_targets
         }
+        anonymous = pool.submit(_refused, f"{scheme}://{first}/3/Cloud", creds, timeout)
+        rest_port = int(SPARK.setting("rest_port").default)
+        rest = pool.submit(reachable, ends.spark_master_address, rest_port, timeout)
         reach_futures = {
             host: pool.submit(
                 reachable, inv.address(host), int(inv.var(host, "ansible_port", SSH_PORT)), timeout
             )
-            for host in inv.hosts
+            for host in hosts_to_reach
         }
         spark = spark_status(ends, *spark_future.result())
-        h2o = h2o_status(ends, {k: f.result() for k, f in cloud_futures.items()})
+        clouds = {k: f.result() for k, f in cloud_futures.items()}
+        h2o = h2o_status(ends, clouds)
         hosts = [{"name": h, "reachable": f.result()} for h, f in reach_futures.items()]
+        security = security_facts(creds, clouds, anonymous.result(), rest.result())
     return {
         "healthy": spark["healthy"] and h2o["healthy"],
         "spark": spark,
         "h2o": h2o,
         "hosts": hosts,
-        "inventory": str(Path(inv.path)),
+        "security": security,
+        "inventory": source or (str(inv.path) if inv is not None else None),
     }

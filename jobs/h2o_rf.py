@@ -74,8 +74,16 @@ def heap_bytes(size: str) -> int:
 def connect(args: argparse.Namespace):
     """Connect to the shared cloud, or start a local H2O. Returns the local server or None."""
     if args.url:
-        # The cloud runs exactly the H2O that this client library expects.
-        h2o.connect(url=args.url, strict_version_check=True, verbose=True)
+        # The cloud runs exactly the H2O that this client library expects. A secure cloud wants
+        # a login and trusts its own CA (dmlctl submit puts both in the environment).
+        user = os.environ.get("DMLCTL_H2O_USER")
+        h2o.connect(
+            url=args.url,
+            auth=(user, os.environ.get("DMLCTL_H2O_PASSWORD", "")) if user else None,
+            cacert=os.environ.get("DMLCTL_H2O_CACERT") or None,
+            strict_version_check=True,
+            verbose=True,
+        )
         return None
     from h2o.backend import H2OLocalServer
 

@@ -45,6 +45,12 @@ def parse_args() -> argparse.Namespace:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--from-driver",
+        action="store_true",
+        help="read the CSV here on the driver and hand its rows to Spark (for a cluster whose "
+        "nodes cannot see the file)",
+    )
+    parser.add_argument(
         "--out",
         default=os.environ.get("DMLCTL_RUN_DIR") or ".",
         help="directory for result.json and the plots (default: $DMLCTL_RUN_DIR or .)",
@@ -125,7 +131,12 @@ def main() -> None:
         # toPandas() would try Arrow first and warn at length before falling back.
         spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "false")
 
-    df = spark.read.csv(args.data, header=True, inferSchema=True)
+    if args.from_driver:
+        import pandas as pd
+
+        df = spark.createDataFrame(pd.read_csv(args.data))
+    else:
+        df = spark.read.csv(args.data, header=True, inferSchema=True)
     rows = df.count()
     print(f"Number of rows: {rows}, Number of columns: {len(df.columns)}")
     df.printSchema()

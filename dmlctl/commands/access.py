@@ -68,6 +68,7 @@ def make_profile(name: str, inv, box: ClusterSecrets, password: str) -> profile.
         h2o_cluster_name=ends.h2o_cluster_name,
         versions={k: str(v) for k, v in versions.items() if v},
         secure=True,
+        spark_python=ends.spark_python,
         spark_secret=box.spark_secret(),
         h2o_user=name,
         h2o_password=password,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dmlctl import engines, inventory, runner, staging, store
+from dmlctl import engines, inventory, runner, security, staging, store
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.confirm import Yes, confirm
 from dmlctl.console import err, print_json
@@ -74,12 +74,13 @@ def run_playbook(
     verbose: bool = False,
     destroys: str | None = None,
     yes: bool = False,
+    insecure: bool | None = None,
 ) -> None:
     """Validate the inventory, run the playbook with a live view, print the recap.
 
     A playbook that DESTROYS something (a phrase: "remove Spark") runs only once confirmed
-    (`dmlctl.confirm`), unless it is a check run. Exits 1 when any host failed or was
-    unreachable.
+    (`dmlctl.confirm`), unless it is a check run. INSECURE: see security.playbook_vars (None
+    keeps the mode of the last deploy). Exits 1 when any host failed or was unreachable.
     """
     path = inventory.resolve(inventory_path)
     inv = inventory.load(path)
@@ -87,6 +88,9 @@ def run_playbook(
     hosts = _selected_hosts(inv, limit)
     if destroys and not check:
         confirm(f"{destroys} on {len(hosts)} hosts ({', '.join(hosts)})", yes=yes)
+    security_vars = security.playbook_vars(inv, path, insecure=insecure, record=not check)
+    security.warn_if_insecure(security.INSECURE_VAR not in security_vars)
+    extravars = {**(extravars or {}), **security_vars}
     staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
     with PlaybookView(progress, err, live=not (verbose or as_json)) as view:
@@ -120,15 +124,30 @@ def deploy(
     check: Annotated[
         bool, typer.Option("--check", help="Only show what would change (with diffs).")
     ] = False,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Turn security off (no logins, secrets or TLS): only for an open classroom demo.",
+        ),
+    ] = False,
     as_json: Json = False,
     verbose: Verbose = False,
 ) -> None:
     """Install, configure and start Spark and H2O on every host; wait until they are ready.
 
-    Safe to run again: an up-to-date cluster reports no changes.
+    Secure unless --insecure (or dmlctl_insecure in the inventory): Spark authentication and
+    encryption, H2O logins, HTTPS and node-to-node TLS. Safe to run again: an up-to-date
+    cluster reports no changes.
     """
     run_playbook(
-        "deploy.yml", inventory_path, limit=limit, check=check, as_json=as_json, verbose=verbose
+        "deploy.yml",
+        inventory_path,
+        limit=limit,
+        check=check,
+        as_json=as_json,
+        verbose=verbose,
+        insecure=insecure,
     )
 
 

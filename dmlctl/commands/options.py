@@ -15,3 +15,12 @@ Inventory = Annotated[
     ),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")]
+Profile = Annotated[
+    Path | None,
+    typer.Option(
+        "--profile",
+        help="Use the cluster through this access profile instead of an inventory "
+        "(default: $DMLCTL_PROFILE).",
+        show_default=False,
+    ),
+]

@@ -9,10 +9,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from dmlctl import inventory
 from dmlctl import status as cluster_status
-from dmlctl.commands.options import Inventory, Json
+from dmlctl.commands.options import Inventory, Json, Profile
+from dmlctl.connection import Connection, connect
 from dmlctl.console import err, out, print_json
+from dmlctl.errors import OperationError
 
 
 def _gb(n_bytes: int) -> str:
@@ -21,6 +22,23 @@ def _gb(n_bytes: int) -> str:
 
 def _health(ok: bool) -> Text:
     return Text("healthy", style="green") if ok else Text("UNHEALTHY", style="bold red")
+
+
+def _security_line(facts: dict | None) -> str:
+    if not facts:
+        return "-"
+    if not facts["secure"]:
+        return "OFF (deployed insecure)"
+    h2o = facts["h2o"]
+    parts = [
+        "Spark shared-secret auth + AES-GCM",
+        "H2O login" + (" (anonymous refused)" if h2o["anonymous_refused"] else ""),
+        "HTTPS" if h2o["https"] else "http",
+        "node TLS" if h2o["internal_security"] else "NO node TLS",
+    ]
+    if facts["spark"]["rest_submission_open"]:
+        parts.append("Spark REST submission OPEN")
+    return ", ".join(parts)
 
 
 def render(model: dict) -> RenderableType:
@@ -55,6 +73,7 @@ def render(model: dict) -> RenderableType:
         ("Spark workers:", f"{spark['workers_alive']} of {spark['workers_expected']} alive"),
         ("Spark resources:", f"{spark['cores']} cores, {spark['memory_mb']} MB"),
         ("Spark UI:", spark["ui"]),
+        ("Security:", _security_line(model.get("security"))),
     ):
         spark_summary.add_row(label, value)
     workers = Table("Spark worker", "state", "cores", "memory_mb", "UI", box=None)
@@ -83,25 +102,36 @@ def render(model: dict) -> RenderableType:
     return Group(*parts)
 
 
+def collect(conn: Connection) -> dict:
+    """The status model of CONN's cluster; a refused login is an error of its own (exit 1)."""
+    model = cluster_status.collect(conn.inv, ends=conn.ends, creds=conn.creds, source=conn.source)
+    if model["h2o"]["problems"] and all("login was refused" in p for p in model["h2o"]["problems"]):
+        raise OperationError(
+            f"the H2O cloud refused the login from {conn.source} (HTTP 401)",
+            hint=conn.refused_hint,
+        )
+    return model
+
+
 def status(
     inventory_path: Inventory = None,
+    profile_path: Profile = None,
     as_json: Json = False,
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Refresh every 2 seconds until Ctrl-C.")
     ] = False,
 ) -> None:
     """Show Spark and H2O health as their REST APIs report it; exit 1 unless all is healthy."""
-    inv = inventory.load_cached(inventory.resolve(inventory_path))
-    inv.require_cluster_groups()
+    conn = connect(inventory_path, profile_path)
     if watch and not as_json:
         with Live(console=out, auto_refresh=False) as live:
             try:
                 while True:
-                    live.update(render(cluster_status.collect(inv)), refresh=True)
+                    live.update(render(collect(conn)), refresh=True)
                     time.sleep(2)
             except KeyboardInterrupt:
                 pass
-    model = cluster_status.collect(inv)
+    model = collect(conn)
     if as_json:
         print_json(model)
     elif not watch:

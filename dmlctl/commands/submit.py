@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from dmlctl import jobs as joblib
-from dmlctl.commands.options import Inventory
+from dmlctl.commands.options import Inventory, Profile
 from dmlctl.console import err, out
 
 
@@ -34,6 +34,7 @@ def submit(
         typer.Option("--engine", help="spark or h2o, for your own .py (default: its imports)."),
     ] = None,
     inventory: Inventory = None,
+    profile_path: Profile = None,
 ) -> None:
     """Run JOB and keep its output, result.json and plots in a run directory.
 
@@ -51,7 +52,10 @@ def submit(
         from dmlctl import cluster_target
 
         data = spec.sample.data if spec.sample is not None else None
-        target = cluster_target.target(inventory, spec.engine, data)
+        from dmlctl.connection import connect
+
+        conn = connect(inventory, profile_path)
+        target = cluster_target.target(conn, spec.engine, data)
     run_dir = joblib.make_run_dir(spec.name, out=out_dir)
     err.print(
         f"[bold]{spec.name}[/] on {target.describe(spec.engine)} → {_shown(run_dir)}",

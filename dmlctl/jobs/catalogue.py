@@ -34,6 +34,9 @@ class SampleJob:
     data_flag: str
     # Its result.json as tables on screen.
     summary: Callable[[dict[str, Any]], summaries.Summary]
+    # The option that makes it read its input on the driver, for a cluster whose nodes cannot
+    # be given the file (a profile has no SSH); "" when it does so anyway.
+    driver_flag: str = ""
 
 
 SAMPLE_JOBS: dict[str, SampleJob] = {
@@ -71,6 +74,7 @@ SAMPLE_JOBS: dict[str, SampleJob] = {
             plots=("silhouette.png", "clusters.png"),
             data=IRIS_CSV,
             data_flag="--data",
+            driver_flag="--from-driver",
             summary=summaries.spark_kmeans,
         ),
     )

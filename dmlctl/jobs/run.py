@@ -14,7 +14,7 @@ from typing import Any
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs.catalogue import Job
 from dmlctl.jobs.rundir import LOG_FILE, check_result, read_result, write_run_record
-from dmlctl.jobs.target import Target, job_command
+from dmlctl.jobs.target import Target, job_command, secret_conf_file
 
 # The environment run.json keeps: what says where the job ran, nothing of the user's own.
 RECORDED_ENV = ("DMLCTL_H2O_URL", "PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "SPARK_HOME")
@@ -103,29 +103,30 @@ def submit(
     sink: Callable[[bytes], None] | None = None,
 ) -> Run:
     """Run JOB on TARGET into RUN_DIR; OperationError when it fails or its result is short."""
-    argv, env = job_command(job, run_dir, target, list(args))
     started = datetime.now(UTC)
     clock = time.monotonic()
     returncode: int | None = None
-    try:
-        returncode = run_job(argv, env, run_dir / LOG_FILE, sink=sink)
-    finally:
-        seconds = time.monotonic() - clock
-        write_run_record(
-            run_dir,
-            {
-                "job": job.name,
-                "script": str(job.script),
-                "engine": job.engine,
-                "mode": target.mode,
-                "where": target.describe(job.engine),
-                "command": argv,
-                "env": {key: env[key] for key in RECORDED_ENV if key in env},
-                "started": started.isoformat(timespec="seconds"),
-                "seconds": round(seconds, 1),
-                "returncode": returncode,  # null: interrupted
-            },
-        )
+    with secret_conf_file(target) as properties:
+        argv, env = job_command(job, run_dir, target, list(args), properties_file=properties)
+        try:
+            returncode = run_job(argv, env, run_dir / LOG_FILE, sink=sink)
+        finally:
+            seconds = time.monotonic() - clock
+            write_run_record(
+                run_dir,
+                {
+                    "job": job.name,
+                    "script": str(job.script),
+                    "engine": job.engine,
+                    "mode": target.mode,
+                    "where": target.describe(job.engine),
+                    "command": argv,
+                    "env": {key: env[key] for key in RECORDED_ENV if key in env},
+                    "started": started.isoformat(timespec="seconds"),
+                    "seconds": round(seconds, 1),
+                    "returncode": returncode,  # null: interrupted
+                },
+            )
     if returncode != 0:
         raise OperationError(
             f"{job.name} failed (exit {returncode}) after {seconds:.0f} s",

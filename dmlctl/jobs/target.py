@@ -7,12 +7,14 @@
   embedded H2O of its own (local mode).
 """
 
+import contextlib
 import importlib.util
 import os
 import shlex
 import shutil
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,11 @@ class Target:
     executor_python: str | None = None
     # A sample job's input as every node sees it (cluster mode); the job then reads it there.
     node_data: str | None = None
+    # Spark settings that hold the cluster's secret: given to spark-submit in a file only this
+    # user can read, never on a command line (which `ps` shows to every local user).
+    secret_conf: dict[str, str] = field(default_factory=dict, repr=False)
+    # DMLCTL_H2O_USER, _PASSWORD, _CACERT: what h2o.connect(url, auth, cacert) needs.
+    h2o_env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def local(cls) -> "Target":
@@ -48,6 +55,8 @@ class Target:
         executor_python: str = "python3",
         node_data: str | None = None,
         spark_conf: dict[str, str] | None = None,
+        secret_conf: dict[str, str] | None = None,
+        h2o_env: dict[str, str] | None = None,
     ) -> "Target":
         """Spark client mode (driver here, reachable by the workers at DRIVER_HOST) and the
         H2O cloud at H2O_URL."""
@@ -61,6 +70,8 @@ class Target:
             h2o_url=h2o_url,
             executor_python=executor_python,
             node_data=node_data,
+            secret_conf=dict(secret_conf or {}),
+            h2o_env=dict(h2o_env or {}),
         )
 
     def endpoint(self, engine: str) -> str | None:
@@ -83,15 +94,35 @@ def spark_home() -> str | None:
     return str(Path(next(iter(spec.submodule_search_locations))))
 
 
-def spark_submit_args(target: Target) -> str:
+@contextlib.contextmanager
+def secret_conf_file(target: Target) -> Iterator[Path | None]:
+    """TARGET's secret Spark settings as a properties file in a private directory (0700, file
+    0600) for as long as the job runs; None when it has none."""
+    if not target.secret_conf:
+        yield None
+        return
+    directory = Path(tempfile.mkdtemp(prefix="dmlctl-spark-"))
+    try:
+        path = directory / "spark-secret.conf"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.writelines(f"{key} {value}\n" for key, value in target.secret_conf.items())
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def spark_submit_args(target: Target, properties_file: Path | None = None) -> str:
     args = ["--master", target.spark_master]
+    if properties_file is not None:
+        args += ["--properties-file", str(properties_file)]
     for key, value in target.spark_conf.items():
         args += ["--conf", f"{key}={value}"]
     return shlex.join([*args, "pyspark-shell"])
 
 
-def _spark_env(env: dict[str, str], target: Target) -> None:
-    env["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(target)
+def _spark_env(env: dict[str, str], target: Target, properties_file: Path | None) -> None:
+    env["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(target, properties_file)
     home = spark_home()
     if home:
         # The pinned pyspark's own Spark, never another SPARK_HOME of this machine.
@@ -103,11 +134,12 @@ def _spark_env(env: dict[str, str], target: Target) -> None:
         env["SPARK_LOCAL_IP"] = "127.0.0.1"  # a local run stays on loopback
 
 
-def _h2o_env(env: dict[str, str], target: Target) -> None:
+def _h2o_env(env: dict[str, str], target: Target, _: Path | None) -> None:
+    for key in ("DMLCTL_H2O_URL", "DMLCTL_H2O_USER", "DMLCTL_H2O_PASSWORD", "DMLCTL_H2O_CACERT"):
+        env.pop(key, None)  # a local run starts its own H2O
     if target.h2o_url:
         env["DMLCTL_H2O_URL"] = target.h2o_url
-    else:
-        env.pop("DMLCTL_H2O_URL", None)  # the job starts its own H2O
+        env.update(target.h2o_env)
 
 
 def job_command(
@@ -116,8 +148,10 @@ def job_command(
     target: Target,
     args: Iterable[str] = (),
     base_env: dict[str, str] | None = None,
+    properties_file: Path | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The argv and environment that run JOB on TARGET, writing into RUN_DIR."""
+    """The argv and environment that run JOB on TARGET, writing into RUN_DIR (PROPERTIES_FILE:
+    from secret_conf_file)."""
     if target.mode == "cluster" and not target.endpoint(job.engine):
         label = engines.label(job.engine)
         raise UsageError(f"the cluster has no {label} to run {job.name} on")
@@ -130,10 +164,12 @@ def job_command(
         PYTHONUNBUFFERED="1",
         MPLBACKEND="Agg",
     )
-    (_spark_env if job.engine == engines.SPARK.name else _h2o_env)(env, target)
+    (_spark_env if job.engine == engines.SPARK.name else _h2o_env)(env, target, properties_file)
     extra: list[str] = []
     if job.sample is not None and target.node_data:
         extra = [job.sample.data_flag, target.node_data]
+    elif job.sample is not None and target.mode == "cluster" and job.sample.driver_flag:
+        extra = [job.sample.driver_flag]  # the nodes cannot see its input: read it here
     argv = [sys.executable, "-u", str(job.script), *extra, *args]
     return argv, env
 
