@@ -141,7 +141,7 @@ def bench_submit(results: dict) -> None:
     """
     _ensure_deployed()
     model = json.loads(dmlctl("status", "--json", "-i", inventory()).stdout)
-    direct_env = {**ENV, "DMLCTL_H2O_URL": model["h2o"]["url"]}
+    direct_env = {**ENV, "DMLCTL_H2O_URL": model["h2o"]["url"], **_h2o_login()}
     samples: dict[str, list[float]] = {"submit": [], "direct": []}
     with tempfile.TemporaryDirectory() as scratch:
 
@@ -168,6 +168,46 @@ def bench_submit(results: dict) -> None:
     results["submit"]["ratio_to_direct"] = round(
         results["submit"]["median_s"] / results["submit_direct"]["median_s"], 2
     )
+
+
+def _h2o_login() -> dict[str, str]:
+    """What a program needs to log in to the bench lab's H2O (nothing when it runs insecure)."""
+    sys.path.insert(0, str(PROJECT_DIR))
+    os.environ["DMLCTL_STATE_DIR"] = str(STATE_DIR)
+    from dmlctl import credentials
+    from dmlctl.secrets import ClusterSecrets
+
+    box = ClusterSecrets.for_inventory(Path(inventory()))
+    return credentials.from_secrets(box, secure=not box.insecure).h2o_env()
+
+
+def bench_security(results: dict) -> None:
+    """Security on (the default) against `deploy --insecure`: a fresh 3-node deploy to healthy
+    and `submit h2o-rf` (one warm-up, then three), two rounds per mode, alternating which goes
+    first."""
+    global _deployed
+    deploys: dict[str, list[float]] = {"secure": [], "insecure": []}
+    submits: dict[str, list[float]] = {"secure": [], "insecure": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        for i in range(2):
+            for mode in ("secure", "insecure")[:: 1 if i % 2 == 0 else -1]:
+                dmlctl("lab", "down", "--name", LAB, check=False)
+                dmlctl("lab", "up", "--nodes", "3", "--name", LAB)
+                flags = ["--insecure"] if mode == "insecure" else []
+                deploys[mode].append(timed(dmlctl, "deploy", "-i", inventory(), *flags))
+                for n in range(4):
+                    out = str(Path(scratch) / f"{mode}-{i}-{n}")
+                    seconds = timed(dmlctl, "submit", "h2o-rf", "-i", inventory(), "--out", out)
+                    if n:  # the first model of a fresh cloud is slower (JIT, first parse)
+                        submits[mode].append(seconds)
+    _deployed = False  # the lab was last deployed in either mode; the next figure redeploys
+    for kind, samples in (("deploy", deploys), ("submit", submits)):
+        secure, insecure = summary(samples["secure"]), summary(samples["insecure"])
+        results[f"{kind}_secure"] = {
+            **secure,
+            "ratio_to_insecure": round(secure["median_s"] / insecure["median_s"], 2),
+        }
+        results[f"{kind}_insecure"] = insecure
 
 
 def bench_nodes(results: dict) -> None:
@@ -270,6 +310,7 @@ FIGURES: dict[str, Callable[[dict], None]] = {
     "help": bench_help,
     "submit": bench_submit,
     "nodes": bench_nodes,
+    "security": bench_security,
 }
 
 
@@ -289,6 +330,8 @@ def _row(key: str, value: dict) -> str:
         notes.append(f"{value['ratio_to_floor']}x the floor (target <= {value['target_ratio']}x)")
     if "ratio_to_direct" in value:
         notes.append(f"{value['ratio_to_direct']}x direct (target <= {value['target_ratio']}x)")
+    if "ratio_to_insecure" in value:
+        notes.append(f"{value['ratio_to_insecure']}x security off")
     if "changed" in value:
         notes.append(f"changed={value['changed']}")
     if "target_s" in value:

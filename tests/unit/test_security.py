@@ -114,3 +114,49 @@ def test_insecure_credentials_add_nothing():
     creds = credentials.Credentials.none()
     assert creds.spark_conf() == {} and creds.h2o_env() == {} and creds.h2o_headers() == {}
     assert creds.h2o_scheme == "http"
+
+
+def test_secret_spark_conf_goes_to_a_private_file_not_the_command_line(tmp_path):
+    from dmlctl.jobs import catalogue
+    from dmlctl.jobs.target import Target, job_command, secret_conf_file
+
+    target = Target.cluster(
+        "spark://10.0.0.2:7077", "10.0.0.1", "https://10.0.0.2:54321",
+        secret_conf={"spark.authenticate.secret": "TOPSECRET"},
+        h2o_env={"DMLCTL_H2O_USER": "u", "DMLCTL_H2O_PASSWORD": "pw"},
+    )  # fmt: skip
+    assert "TOPSECRET" not in repr(target)
+    spark = catalogue.resolve_job("spark-kmeans")
+    with secret_conf_file(target) as path:
+        assert _mode(path) == 0o600 and _mode(path.parent) == 0o700
+        assert "TOPSECRET" in path.read_text()
+        argv, env = job_command(spark, tmp_path, target, properties_file=path, base_env={})
+        assert f"--properties-file {path}" in env["PYSPARK_SUBMIT_ARGS"]
+        assert "TOPSECRET" not in " ".join(argv) + env["PYSPARK_SUBMIT_ARGS"]
+        assert "--from-driver" in argv  # no staged copy on the nodes: read it on the driver
+    assert not path.parent.exists()
+    _, env = job_command(catalogue.resolve_job("h2o-rf"), tmp_path, target, base_env={})
+    assert env["DMLCTL_H2O_USER"] == "u" and env["DMLCTL_H2O_URL"].startswith("https://")
+
+
+def test_a_profile_gives_endpoints_without_an_inventory(state, tmp_path, monkeypatch):
+    from dmlctl import connection
+
+    path = profile.write(_profile(), tmp_path / "alice.json")
+    monkeypatch.setenv("DMLCTL_PROFILE", str(path))
+    conn = connection.connect(None)
+    assert conn.inv is None and conn.creds.secure and conn.creds.h2o_user == "alice"
+    assert conn.ends.spark_master_address == "10.0.0.2"
+    assert conn.ends.h2o_nodes == {"10.0.0.2:54321": "10.0.0.2:54321"}
+    with pytest.raises(UsageError, match="not both"):
+        connection.connect(tmp_path / "inv.ini", path)
+
+
+def test_security_facts_come_from_the_engines():
+    from dmlctl.status import security_facts
+
+    creds = credentials.Credentials(secure=True, h2o_user="u", h2o_password="p")
+    clouds = {"a:1": ({"internal_security_enabled": True}, None), "b:1": (None, "down")}
+    facts = security_facts(creds, clouds, anonymous=True, rest_open=False)
+    assert facts["h2o"] == {"https": True, "internal_security": True, "anonymous_refused": True}
+    assert facts["spark"]["rest_submission_open"] is False
