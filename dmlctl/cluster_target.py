@@ -7,7 +7,6 @@ import socket
 from pathlib import Path
 
 from dmlctl import engines, staging
-from dmlctl import status as cluster_status
 from dmlctl.connection import Connection
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs import Target
