@@ -160,3 +160,23 @@ def test_security_facts_come_from_the_engines():
     facts = security_facts(creds, clouds, anonymous=True, rest_open=False)
     assert facts["h2o"] == {"https": True, "internal_security": True, "anonymous_refused": True}
     assert facts["spark"]["rest_submission_open"] is False
+
+
+def test_a_refused_login_is_one_clear_error(state, tmp_path, monkeypatch):
+    from dmlctl import connection
+    from dmlctl.commands import status as status_command
+    from dmlctl.errors import OperationError
+
+    path = profile.write(_profile(), tmp_path / "alice.json")
+    conn = connection.connect(None, path)
+
+    def refused(url, timeout=2.0, creds=None, *, authenticate=True):
+        if "/3/Cloud" in url:
+            return None, "HTTP 401: the login was refused"
+        return {"status": "ALIVE", "workers": []}, None
+
+    monkeypatch.setattr("dmlctl.status.fetch_json", refused)
+    monkeypatch.setattr("dmlctl.status.reachable", lambda *a, **k: False)
+    with pytest.raises(OperationError, match="refused the login") as caught:
+        status_command.collect(conn)
+    assert "ask the cluster's administrator" in caught.value.hint
