@@ -239,16 +239,41 @@ def student(tmp_path):
         check=True,
     )
     try:
+        _student_python(home)
         yield pwd.getpwnam(STUDENT), home
     finally:
         subprocess.run(["userdel", "--remove", STUDENT], capture_output=True, check=False)
 
 
+def _student_python(home: Path) -> None:
+    """The student's own Python environment with this project's packages (this venv's base
+    interpreter may live where others cannot run it, such as under /root)."""
+    import sysconfig
+
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    for base in (getattr(sys, "_base_executable", sys.executable), f"/usr/bin/{version}"):
+        usable = subprocess.run(["runuser", "-u", STUDENT, "--", base, "-c", "pass"], check=False)
+        if usable.returncode == 0:
+            break
+    else:
+        pytest.fail(f"no {version} that {STUDENT} may run")
+    venv = home / "venv"
+    subprocess.run(
+        ["runuser", "-u", STUDENT, "--", base, "-m", "venv", "--without-pip", str(venv)],
+        check=True,
+    )
+    site = venv / "lib" / version / "site-packages"
+    project_site = sysconfig.get_paths()["purelib"]
+    (site / "dmlctl-project.pth").write_text(f"import site; site.addsitedir({project_site!r})\n")
+
+
 def _as(student, *args: str) -> subprocess.CompletedProcess[str]:
     user, home = student
     env = ["HOME=" + str(home), "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"]
+    python = str(home / "venv" / "bin" / "python")
+    command = [python, "-c", "import sys; from dmlctl.cli import main; sys.exit(main())"]
     return subprocess.run(
-        ["runuser", "-u", user.pw_name, "--", "env", "-i", *env, DMLCTL, *args],
+        ["runuser", "-u", user.pw_name, "--", "env", "-i", *env, *command, *args],
         capture_output=True, text=True, cwd=home, timeout=900, check=False,
     )  # fmt: skip
 
