@@ -252,7 +252,8 @@ def _student_python(home: Path) -> None:
 
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     for base in (getattr(sys, "_base_executable", sys.executable), f"/usr/bin/{version}"):
-        usable = subprocess.run(["runuser", "-u", STUDENT, "--", base, "-c", "pass"], check=False)
+        probe = ["runuser", "-u", STUDENT, "--", base, "-c", "pass"]
+        usable = subprocess.run(probe, capture_output=True, check=False)
         if usable.returncode == 0:
             break
     else:
