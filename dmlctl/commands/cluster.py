@@ -63,6 +63,10 @@ def _selected_hosts(inv: inventory.ClusterInventory, limit: str | None) -> list[
     raise UsageError(f"--limit {limit!r} matches no host in {inv.path}.", hint=hint)
 
 
+# Playbooks that configure or check the engines and so need the cluster's secrets.
+SECURED_PLAYBOOKS = frozenset({"deploy.yml", "start.yml", "restart.yml"})
+
+
 def run_playbook(
     playbook: str,
     inventory_path: Path | None,
@@ -88,9 +92,12 @@ def run_playbook(
     hosts = _selected_hosts(inv, limit)
     if destroys and not check:
         confirm(f"{destroys} on {len(hosts)} hosts ({', '.join(hosts)})", yes=yes)
-    security_vars = security.playbook_vars(inv, path, insecure=insecure, record=not check)
-    security.warn_if_insecure(security.INSECURE_VAR not in security_vars)
-    extravars = {**(extravars or {}), **security_vars}
+    if playbook in SECURED_PLAYBOOKS:
+        security_vars = security.playbook_vars(inv, path, insecure=insecure, record=not check)
+        security.warn_if_insecure(security.INSECURE_VAR not in security_vars)
+        extravars = {**(extravars or {}), **security_vars}
+    else:
+        security.warn_if_insecure(security.secure(inv, path))
     staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
     with PlaybookView(progress, err, live=not (verbose or as_json)) as view:
