@@ -14,6 +14,9 @@ from dmlctl.jobs import Target
 _SPARK_UI_VERSION = re.compile(r'class="version[^"]*"[^>]*>\s*([0-9][^<\s]*)\s*<')
 
 
+SUBMIT_TIMEOUT = 10.0
+
+
 def driver_address(toward: str) -> str:
     """The local address this machine uses to reach TOWARD: where executors connect back to.
 
@@ -63,7 +66,8 @@ def target(conn: Connection, engine: str, data: Path | None) -> Target:
     """
     from dmlctl.commands.status import collect
 
-    model = collect(conn)
+    # Once per submit, so it may wait longer than `status`: a busy node is slow to shake hands.
+    model = collect(conn, timeout=SUBMIT_TIMEOUT)
     engine_status = model[engine]
     if not engine_status["healthy"]:
         problems = engine_status.get("problems") or [

@@ -102,9 +102,11 @@ def render(model: dict) -> RenderableType:
     return Group(*parts)
 
 
-def collect(conn: Connection) -> dict:
+def collect(conn: Connection, timeout: float = cluster_status.TIMEOUT) -> dict:
     """The status model of CONN's cluster; a refused login is an error of its own (exit 1)."""
-    model = cluster_status.collect(conn.inv, ends=conn.ends, creds=conn.creds, source=conn.source)
+    model = cluster_status.collect(
+        conn.inv, timeout, ends=conn.ends, creds=conn.creds, source=conn.source
+    )
     if model["h2o"]["problems"] and all("login was refused" in p for p in model["h2o"]["problems"]):
         raise OperationError(
             f"the H2O cloud refused the login from {conn.source} (HTTP 401)",
