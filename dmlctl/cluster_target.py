@@ -1,15 +1,22 @@
 """Where `dmlctl submit` sends a job on a cluster: engine URLs, the driver's address, the
 job's input staged on every node (dmlctl.staging), and the version guard."""
 
+import dataclasses
 import importlib.metadata
 import re
+import secrets
 import socket
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from dmlctl import engines, inventory, staging
+from dmlctl import data, engines, inventory, staging
 from dmlctl import status as cluster_status
 from dmlctl.errors import OperationError, UsageError
-from dmlctl.jobs import Target
+from dmlctl.inventory import ClusterInventory
+from dmlctl.jobs import Job, Target
+
+# Where a sample job's input of its own appears in its work directory (per-run input).
+SAMPLE_INPUT = "_sample"
+H2O_CONFIG = data.H2O_CONFIG
 
 _SPARK_UI_VERSION = re.compile(r'class="version[^"]*"[^>]*>\s*([0-9][^<\s]*)\s*<')
 
@@ -53,7 +60,9 @@ def check_version(engine: str, cluster_version: str | None) -> None:
         )
 
 
-def target(inventory_path: Path | None, engine: str, data: Path | None) -> Target:
+def target(
+    inventory_path: Path | None, engine: str, cores: int | None = None
+) -> tuple[ClusterInventory, Target]:
     """Check the cluster can take a ENGINE job and describe where it runs.
 
     Raises OperationError (exit 1) when the engine is not healthy and UsageError (exit 2) on a
@@ -78,10 +87,44 @@ def target(inventory_path: Path | None, engine: str, data: Path | None) -> Targe
         check_version("spark", spark_version(spark["ui"]))
     else:
         check_version("h2o", model["h2o"]["version"])
-    return Target.cluster(
+    return inv, Target.cluster(
         spark_master=spark["master_url"],
         driver_host=driver_address(ends.spark_master_address),
         h2o_url=model["h2o"]["url"],
         executor_python=ends.spark_python,
-        node_data=staging.stage(inv, data) if data is not None else None,
+        # Asked for with --cores; else the master's per-application default.
+        spark_conf={"spark.cores.max": str(cores)} if cores else None,
     )
+
+
+def prepare_input(
+    inv: ClusterInventory | None,
+    job: Job,
+    target: Target,
+    run_dir: Path,
+    inputs: list[data.Item],
+) -> tuple[Path, list[data.Item], Target]:
+    """The job's work directory with its input, here and (INV given) on every node.
+
+    Returns the work directory, every input linked into it, and the target with a sample
+    job's input path as the nodes see it.
+    """
+    inputs = list(inputs)
+    sample = job.sample if inv is not None else None
+    if sample is not None and sample.per_run_input:
+        place = PurePosixPath(SAMPLE_INPUT, sample.data.name)
+        inputs.append(data.Item(sample.data, place, data.digest(sample.data)))
+    elif sample is not None:  # every run reads one staged copy
+        target = dataclasses.replace(target, node_data=staging.stage(inv, sample.data))
+    for item in inputs:
+        data.store(item.source)
+    workdir = data.make_workdir(f"{run_dir.name}-{secrets.token_hex(4)}", inputs)
+    if target.h2o_url:
+        # h2o.init() with no address reads this: it reaches the cloud, not a private H2O.
+        (workdir / H2O_CONFIG).write_text(f"[init]\nurl = {target.h2o_url}\n")
+    if inv is not None and inputs:
+        staging.stage_workdir(inv, workdir, inputs)
+    if sample is not None and sample.per_run_input:
+        node_path = str(workdir / SAMPLE_INPUT / sample.data.name)
+        target = dataclasses.replace(target, node_data=node_path)
+    return workdir, inputs, target

@@ -34,6 +34,8 @@ DATA_KEEP_DAYS = 7
 FILE_MODE, DIR_MODE = 0o644, 0o755
 # Every user of this machine may stage input: a sticky, world-writable parent, as /tmp.
 SHARED_MODE = 0o1777
+# In a work directory: what dmlctl puts there for h2o.init(), never an output of the job.
+H2O_CONFIG = ".h2oconfig"
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def collect_outputs(workdir: Path, run_dir: Path, staged: list[Item]) -> list[st
 
     Input links stay behind; a name the run directory already has gets a `-N` suffix.
     """
-    links = {workdir / item.place for item in staged}
+    links = {workdir / item.place for item in staged} | {workdir / H2O_CONFIG}
     moved: list[str] = []
     for path in sorted(workdir.rglob("*"), reverse=True):  # deepest first
         if path in links or any(link in path.parents for link in links):

@@ -32,6 +32,9 @@ class SampleJob:
     # Its input, staged on every node for a cluster run, and the option that names it there.
     data: Path
     data_flag: str
+    # True: a cluster run reads its input at a path of its own (H2O names an imported file's
+    # key after its path, and keys are global to the cloud: runs must not share one).
+    per_run_input: bool
     # Its result.json as tables on screen.
     summary: Callable[[dict[str, Any]], summaries.Summary]
 
@@ -59,6 +62,7 @@ SAMPLE_JOBS: dict[str, SampleJob] = {
             data=IRIS_CSV,
             # h2o.import_file reads the path on the H2O nodes, not on this machine.
             data_flag="--node-path",
+            per_run_input=True,
             summary=summaries.h2o_rf,
         ),
         SampleJob(
@@ -71,6 +75,7 @@ SAMPLE_JOBS: dict[str, SampleJob] = {
             plots=("silhouette.png", "clusters.png"),
             data=IRIS_CSV,
             data_flag="--data",
+            per_run_input=False,
             summary=summaries.spark_kmeans,
         ),
     )

@@ -35,8 +35,9 @@ class Target:
     node_data: str | None = None
 
     @classmethod
-    def local(cls) -> "Target":
-        return cls(mode="local", spark_master="local[*]", executor_python=sys.executable)
+    def local(cls, cores: int | None = None) -> "Target":
+        master = f"local[{cores}]" if cores else "local[*]"
+        return cls(mode="local", spark_master=master, executor_python=sys.executable)
 
     @classmethod
     def cluster(
@@ -134,7 +135,9 @@ def job_command(
     extra: list[str] = []
     if job.sample is not None and target.node_data:
         extra = [job.sample.data_flag, target.node_data]
-    argv = [sys.executable, "-u", str(job.script), *extra, *args]
+    # Through dmlctl.launch: an H2O program that cannot reach the cloud fails, never starts
+    # a private H2O here.
+    argv = [sys.executable, "-u", "-m", "dmlctl.launch", str(job.script), *extra, *args]
     return argv, env
 
 
