@@ -4,6 +4,7 @@ H2O cloud that survives a student's `h2o.cluster().shutdown()`."""
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -11,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import DMLCTL
-
 pytestmark = pytest.mark.integration
 
+DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 LECTURE_LABELS = ["setosa", "versicolor", "virginica"]
 
