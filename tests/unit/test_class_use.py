@@ -53,3 +53,16 @@ def test_a_cluster_h2o_program_fails_instead_of_starting_a_private_h2o(tmp_path)
     )  # fmt: skip
     assert "H2OConnectionError cannot reach the H2O cloud at http://x:1" in ran.stdout, ran
     assert "Starting server" not in ran.stdout + ran.stderr
+
+
+def test_a_missing_file_in_the_log_names_data(tmp_path):
+    from dmlctl import jobs
+
+    log = tmp_path / "job.log"
+    log.write_text(
+        "pyspark.errors.exceptions.captured.AnalysisException: [PATH_NOT_FOUND] Path does not "
+        "exist: file:/var/tmp/dmlctl/work/x/iris_dataset.csv.\n"
+    )
+    assert "--data" in jobs.missing_file_hint(log)
+    log.write_text("all fine\n")
+    assert jobs.missing_file_hint(log) is None
