@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from dmlctl.errors import UsageError
+from dmlctl.errors import OperationError, UsageError
 
 ROOT = Path("/var/tmp/dmlctl")
 CONTENT_DIR = ROOT / "data"
@@ -101,11 +101,20 @@ def items(arguments: list[str]) -> list[Item]:
 
 
 def shared_dir(path: Path) -> Path:
-    """PATH (and its parents below /var/tmp) as a sticky world-writable directory."""
+    """PATH (and ROOT above it) as sticky world-writable directories every user can stage into."""
     for directory in (ROOT, path) if path != ROOT else (ROOT,):
         with contextlib.suppress(FileExistsError):
             directory.mkdir(parents=True)
-            directory.chmod(SHARED_MODE)
+        if (
+            directory.stat().st_uid == os.geteuid()
+            and directory.stat().st_mode & 0o7777 != SHARED_MODE
+        ):
+            directory.chmod(SHARED_MODE)  # ours (perhaps from an older dmlctl): share it
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise OperationError(
+                f"{directory} is not writable for this user, so job input cannot be staged",
+                hint=f"as root: chmod 1777 {directory}",
+            )
     return path
 
 
