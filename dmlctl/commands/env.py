@@ -9,29 +9,36 @@ from dmlctl.console import print_json
 
 
 def cluster_environment(inventory_path: Path | None) -> dict[str, str]:
-    """What a program started by hand needs to reach the cluster, as environment variables."""
+    """What a program started by hand needs to reach the cluster, as environment variables.
+
+    Worked out from the inventory alone: it works while the cluster is down too.
+    """
     from dmlctl import cluster_target, inventory, jobs
     from dmlctl import status as cluster_status
 
     inv = inventory.load_cached(inventory.resolve(inventory_path))
     inv.require_cluster_groups()
-    model = cluster_status.collect(inv, timeout=1.0)
-    master_host = inv.group("spark_master")[0]
-    driver = cluster_target.driver_address(inv.address(master_host))
-    master = model["spark"]["master_url"]
+    ends = cluster_status.endpoints(inv)
+    driver = cluster_target.driver_address(ends.spark_master_address)
     env = {
         # The pinned pyspark's Spark: `.venv/bin/spark-submit` works without an activated venv.
         "SPARK_HOME": jobs.spark_home() or "",
-        "PYSPARK_PYTHON": str(inv.var(master_host, "spark_python") or "/usr/bin/python3"),
+        "PYSPARK_PYTHON": ends.spark_python,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
         # spark-submit and pyspark read MASTER; executors connect back to SPARK_LOCAL_IP.
-        "MASTER": master,
+        "MASTER": ends.spark_master_url,
         "SPARK_LOCAL_IP": driver,
         # A plain `python prog.py` whose SparkSession.builder.getOrCreate() reaches the master.
         "PYSPARK_SUBMIT_ARGS": shlex.join(
-            ["--master", master, "--conf", f"spark.driver.host={driver}", "pyspark-shell"]
+            [
+                "--master",
+                ends.spark_master_url,
+                "--conf",
+                f"spark.driver.host={driver}",
+                "pyspark-shell",
+            ]
         ),
-        "DMLCTL_H2O_URL": model["h2o"]["url"],
+        "DMLCTL_H2O_URL": ends.h2o_url,
     }
     return {key: value for key, value in env.items() if value}
 

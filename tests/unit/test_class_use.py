@@ -56,7 +56,7 @@ def test_a_cluster_h2o_program_fails_instead_of_starting_a_private_h2o(tmp_path)
 
 
 def test_a_missing_file_in_the_log_names_data(tmp_path):
-    from dmlctl import jobs
+    from dmlctl.jobs import run as jobs
 
     log = tmp_path / "job.log"
     log.write_text(
