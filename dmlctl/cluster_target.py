@@ -6,7 +6,7 @@ import importlib.metadata
 import re
 import secrets
 import socket
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from dmlctl import data, engines, inventory, staging
 from dmlctl import status as cluster_status
@@ -14,8 +14,6 @@ from dmlctl.errors import OperationError, UsageError
 from dmlctl.inventory import ClusterInventory
 from dmlctl.jobs import Job, Target
 
-# Where a sample job's input of its own appears in its work directory (per-run input).
-SAMPLE_INPUT = "_sample"
 H2O_CONFIG = data.H2O_CONFIG
 
 _SPARK_UI_VERSION = re.compile(r'class="version[^"]*"[^>]*>\s*([0-9][^<\s]*)\s*<')
@@ -106,16 +104,12 @@ def prepare_input(
 ) -> tuple[Path, list[data.Item], Target]:
     """The job's work directory with its input, here and (INV given) on every node.
 
-    Returns the work directory, every input linked into it, and the target with a sample
-    job's input path as the nodes see it.
+    Returns the work directory, every input linked into it, and the target with a staged
+    sample job's input path as the nodes see it.
     """
-    inputs = list(inputs)
-    sample = job.sample if inv is not None else None
-    if sample is not None and sample.per_run_input:
-        place = PurePosixPath(SAMPLE_INPUT, sample.data.name)
-        inputs.append(data.Item(sample.data, place, data.digest(sample.data)))
-    elif sample is not None:  # every run reads one staged copy
-        target = dataclasses.replace(target, node_data=staging.stage(inv, sample.data))
+    if inv is not None and job.sample is not None and job.sample.staged:
+        # Every run reads one staged copy (sent once).
+        target = dataclasses.replace(target, node_data=staging.stage(inv, job.sample.data))
     for item in inputs:
         data.store(item.source)
     workdir = data.make_workdir(f"{run_dir.name}-{secrets.token_hex(4)}", inputs)
@@ -124,7 +118,4 @@ def prepare_input(
         (workdir / H2O_CONFIG).write_text(f"[init]\nurl = {target.h2o_url}\n")
     if inv is not None and inputs:
         staging.stage_workdir(inv, workdir, inputs)
-    if sample is not None and sample.per_run_input:
-        node_path = str(workdir / SAMPLE_INPUT / sample.data.name)
-        target = dataclasses.replace(target, node_data=node_path)
     return workdir, inputs, target
