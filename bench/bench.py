@@ -287,14 +287,19 @@ def bench_heal(results: dict) -> None:
     url = json.loads(dmlctl("status", "--json", "-i", inventory()).stdout)["h2o"]["url"]
     samples = []
     for _ in range(2):
+        before = _cloud(url)
+        if before is None:
+            raise SystemExit("the H2O cloud is down before the heal figure")
         subprocess.run(
             [sys.executable, "-c", "import h2o,sys; h2o.connect(url=sys.argv[1], verbose=False); "
              "h2o.cluster().shutdown()", url],
             capture_output=True, check=True,
         )  # fmt: skip
         started = time.perf_counter()
-        while (cloud := _cloud(url)) is not None and cloud["cloud_uptime_millis"] > 20_000:
-            time.sleep(0.2)  # still the old cloud
+        # Still the old cloud until it stops answering or answers younger than it was.
+        old_uptime = before["cloud_uptime_millis"]
+        while (cloud := _cloud(url)) and cloud["cloud_uptime_millis"] >= old_uptime:
+            time.sleep(0.2)
         deadline = time.monotonic() + 300
         while not ((cloud := _cloud(url)) and cloud["cloud_size"] == 3 and cloud["consensus"]):
             if time.monotonic() > deadline:
