@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -232,6 +233,130 @@ def bench_nodes(results: dict) -> None:
     }
 
 
+def _submit_together(job: str, count: int, scratch: Path, tag: str) -> float:
+    """COUNT `dmlctl submit JOB` started at once; the seconds until the last one ends."""
+    started = time.perf_counter()
+    command = [DMLCTL, "submit", job, "-i", inventory(), "--out"]
+    runs = [
+        subprocess.Popen(
+            [*command, str(scratch / f"{tag}-{n}")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        for n in range(count)
+    ]
+    for run in runs:
+        _, stderr = run.communicate()
+        if run.returncode != 0:
+            raise SystemExit(f"concurrent {job} failed:\n{stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
+def _pair_with_core_gap(scratch: Path, tag: str) -> tuple[float, float]:
+    """Two spark-kmeans at once: the makespan, and the seconds between the two applications
+    first holding cores (the master's /json/, polled twice a second)."""
+    import threading
+
+    model = json.loads(dmlctl("status", "--json", "-i", inventory()).stdout)
+    master_json = model["spark"]["ui"] + "/json/"
+    holding_since: dict[str, float] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            try:
+                with urllib.request.urlopen(master_json, timeout=3) as response:
+                    apps = json.loads(response.read())["activeapps"]
+            except (OSError, ValueError):
+                apps = []
+            for app in apps:
+                if app["state"] == "RUNNING" and app["cores"] > 0:
+                    holding_since.setdefault(app["id"], time.monotonic())
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        makespan = _submit_together("spark-kmeans", 2, scratch, tag)
+    finally:
+        done.set()
+        watcher.join()
+    results = [json.loads((scratch / f"{tag}-{n}" / "result.json").read_text()) for n in (0, 1)]
+    ids = [result["app_id"] for result in results]
+    starts = sorted(holding_since[i] for i in ids)
+    return makespan, starts[1] - starts[0]
+
+
+def bench_concurrent(results: dict) -> None:
+    """Jobs side by side: two spark-kmeans against one, three h2o-rf against one (makespan).
+
+    On a 2-core machine one spark-kmeans keeps both cores ~90% busy, so two cannot finish in
+    much less than twice one: that ratio shows fairness (both progress), the start gap shows
+    that the second application got cores at once instead of waiting for the first.
+    """
+    _ensure_deployed()
+    with tempfile.TemporaryDirectory() as scratch_dir:
+        scratch = Path(scratch_dir)
+        _submit_together("h2o-rf", 1, scratch, "warm-rf")
+        _submit_together("spark-kmeans", 1, scratch, "warm-km")
+        alone = [_submit_together("spark-kmeans", 1, scratch, f"km1-{i}") for i in range(2)]
+        pairs, gaps = [], []
+        for i in range(2):
+            makespan, gap = _pair_with_core_gap(scratch, f"km2-{i}")
+            pairs.append(makespan)
+            gaps.append(gap)
+        rf_alone = [_submit_together("h2o-rf", 1, scratch, f"rf1-{i}") for i in range(2)]
+        rf_trio = [_submit_together("h2o-rf", 3, scratch, f"rf3-{i}") for i in range(2)]
+    results["kmeans_alone"] = summary(alone)
+    results["kmeans_pair"] = {**summary(pairs), "start_gap_s": round(max(gaps), 1)}
+    results["kmeans_pair"]["ratio_to_alone"] = round(
+        results["kmeans_pair"]["median_s"] / results["kmeans_alone"]["median_s"], 2
+    )
+    results["rf_alone"] = summary(rf_alone)
+    results["rf_trio"] = {**summary(rf_trio), "target_ratio": 2.0}
+    results["rf_trio"]["ratio_to_alone"] = round(
+        results["rf_trio"]["median_s"] / results["rf_alone"]["median_s"], 2
+    )
+
+
+def bench_heal(results: dict) -> None:
+    """A program's h2o.cluster().shutdown() until the cloud is whole again, with no command."""
+    _ensure_deployed()
+    url = json.loads(dmlctl("status", "--json", "-i", inventory()).stdout)["h2o"]["url"]
+    samples = []
+    for _ in range(2):
+        before = _cloud(url)
+        if before is None:
+            raise SystemExit("the H2O cloud is down before the heal figure")
+        subprocess.run(
+            [sys.executable, "-c", "import h2o,sys; h2o.connect(url=sys.argv[1], verbose=False); "
+             "h2o.cluster().shutdown()", url],
+            capture_output=True, check=True,
+        )  # fmt: skip
+        started = time.perf_counter()
+        # Still the old cloud until it stops answering or answers younger than it was.
+        old_uptime = before["cloud_uptime_millis"]
+        while (cloud := _cloud(url)) and cloud["cloud_uptime_millis"] >= old_uptime:
+            time.sleep(0.2)
+        deadline = time.monotonic() + 300
+        while not ((cloud := _cloud(url)) and cloud["cloud_size"] == 3 and cloud["consensus"]):
+            if time.monotonic() > deadline:
+                raise SystemExit("the H2O cloud did not heal within 300 s")
+            time.sleep(0.2)
+        samples.append(time.perf_counter() - started)
+    results["heal"] = {**summary(samples), "target_s": 60}
+
+
+def _cloud(url: str) -> dict | None:
+    try:
+        with urllib.request.urlopen(url + "/3/Cloud", timeout=2) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError):
+        return None
+
+
 # ---------------------------------------------------------------- the floor
 
 
@@ -309,6 +434,8 @@ FIGURES: dict[str, Callable[[dict], None]] = {
     "status": bench_status,
     "help": bench_help,
     "submit": bench_submit,
+    "concurrent": bench_concurrent,
+    "heal": bench_heal,
     "nodes": bench_nodes,
     "security": bench_security,
 }
@@ -328,6 +455,11 @@ def _row(key: str, value: dict) -> str:
     notes = []
     if "ratio_to_floor" in value:
         notes.append(f"{value['ratio_to_floor']}x the floor (target <= {value['target_ratio']}x)")
+    if "ratio_to_alone" in value:
+        target = f" (target <= {value['target_ratio']}x)" if "target_ratio" in value else ""
+        notes.append(f"{value['ratio_to_alone']}x one alone{target}")
+    if "start_gap_s" in value:
+        notes.append(f"second app got cores {value['start_gap_s']} s after the first")
     if "ratio_to_direct" in value:
         notes.append(f"{value['ratio_to_direct']}x direct (target <= {value['target_ratio']}x)")
     if "ratio_to_insecure" in value:

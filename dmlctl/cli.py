@@ -5,7 +5,19 @@ import sys
 import typer
 
 from dmlctl import __version__
-from dmlctl.commands import access, cluster, demo, jobs, lab, logs, secrets, status, submit
+from dmlctl.commands import (
+    access,
+    cluster,
+    data,
+    demo,
+    env,
+    jobs,
+    lab,
+    logs,
+    secrets,
+    status,
+    submit,
+)
 from dmlctl.console import err
 from dmlctl.errors import DmlctlError
 
@@ -18,6 +30,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(lab.app, name="lab")
+app.add_typer(data.app, name="data")
 for command in cluster.COMMANDS:
     app.command()(command)
 app.command()(status.status)
@@ -25,6 +38,7 @@ app.command()(logs.logs)
 app.command()(submit.submit)
 app.command()(jobs.jobs)
 app.command()(demo.demo)
+app.command()(env.env)
 app.add_typer(access.app, name="access")
 app.add_typer(secrets.app, name="secrets")
 

@@ -1,15 +1,20 @@
 """Where `dmlctl submit` sends a job on a cluster: engine URLs, the driver's address, the
 job's input staged on every node (dmlctl.staging), and the version guard."""
 
+import dataclasses
 import importlib.metadata
 import re
+import secrets
 import socket
 from pathlib import Path
 
-from dmlctl import engines, staging
+from dmlctl import data, engines, staging
 from dmlctl.connection import Connection
 from dmlctl.errors import OperationError, UsageError
-from dmlctl.jobs import Target
+from dmlctl.inventory import ClusterInventory
+from dmlctl.jobs import Job, Target
+
+H2O_CONFIG = data.H2O_CONFIG
 
 _SPARK_UI_VERSION = re.compile(r'class="version[^"]*"[^>]*>\s*([0-9][^<\s]*)\s*<')
 
@@ -56,13 +61,12 @@ def check_version(engine: str, cluster_version: str | None) -> None:
         )
 
 
-def target(conn: Connection, engine: str, data: Path | None) -> Target:
+def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
     """Check the cluster can take a ENGINE job and describe where it runs.
 
     Raises OperationError (exit 1) when the engine is not healthy or refuses dmlctl's login and
-    UsageError (exit 2) on a version mismatch, before anything is staged or run. DATA (a sample
-    job's input) is staged on every node over SSH; with a profile there is no SSH, and the job
-    reads it here on the driver instead.
+    UsageError (exit 2) on a version mismatch, before anything is staged or run. CORES caps a
+    Spark application's cores (else the master's per-application default).
     """
     from dmlctl.commands.status import collect
 
@@ -83,13 +87,40 @@ def target(conn: Connection, engine: str, data: Path | None) -> Target:
         check_version("spark", spark_version(spark["ui"]))
     else:
         check_version("h2o", model["h2o"]["version"])
-    staged = staging.stage(conn.inv, data) if data is not None and conn.inv is not None else None
     return Target.cluster(
         spark_master=spark["master_url"],
         driver_host=driver_address(conn.ends.spark_master_address),
         h2o_url=model["h2o"]["url"],
         executor_python=conn.ends.spark_python,
-        node_data=staged,
+        # Asked for with --cores; else the master's per-application default.
+        spark_conf={"spark.cores.max": str(cores)} if cores else None,
         secret_conf=conn.creds.spark_conf(),
         h2o_env=conn.creds.h2o_env(),
     )
+
+
+def prepare_input(
+    inv: ClusterInventory | None,
+    job: Job,
+    target: Target,
+    run_dir: Path,
+    inputs: list[data.Item],
+) -> tuple[Path, list[data.Item], Target]:
+    """The job's work directory with its input, here and (INV given) on every node.
+
+    Returns the work directory, every input linked into it, and the target with a staged
+    sample job's input path as the nodes see it. Without INV (a profile: no SSH) nothing
+    reaches the nodes, and a sample job reads its input here on the driver instead.
+    """
+    if inv is not None and job.sample is not None and job.sample.staged:
+        # Every run reads one staged copy (sent once).
+        target = dataclasses.replace(target, node_data=staging.stage(inv, job.sample.data))
+    for item in inputs:
+        data.store(item.source)
+    workdir = data.make_workdir(f"{run_dir.name}-{secrets.token_hex(4)}", inputs)
+    if target.h2o_url:
+        # h2o.init() with no address reads this: it reaches the cloud, not a private H2O.
+        (workdir / H2O_CONFIG).write_text(f"[init]\nurl = {target.h2o_url}\n")
+    if inv is not None and inputs:
+        staging.stage_workdir(inv, workdir, inputs)
+    return workdir, inputs, target

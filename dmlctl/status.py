@@ -8,9 +8,11 @@ endpoint is reported in the model, not raised.
 import dataclasses
 import json
 import socket
+import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from dmlctl import engines
 from dmlctl.credentials import Credentials, open_url
@@ -141,10 +143,47 @@ def spark_status(ends: Endpoints, master_json: dict | None, error: str | None) -
         ],
         missing_workers=sorted(set(expected) - alive_hosts),
         active_apps=[a.get("name") for a in master_json.get("activeapps", [])],
+        apps=spark_apps(master_json),
         completed_apps=len(master_json.get("completedapps", [])),
     )
     status["healthy"] = status["status"] == "ALIVE" and not status["missing_workers"]
     return status
+
+
+def spark_apps(master_json: dict) -> list[dict]:
+    """Running and waiting applications, oldest first: who holds how many cores."""
+    apps = [
+        {
+            "id": app.get("id"),
+            "name": app.get("name"),
+            "user": app.get("user"),
+            "state": app.get("state"),
+            "cores": app.get("cores", 0),
+            "started": _iso(app.get("starttime")),
+            "seconds": round((app.get("duration") or 0) / 1000),
+        }
+        for app in master_json.get("activeapps", [])
+    ]
+    return sorted(apps, key=lambda app: app["started"] or "")
+
+
+def _iso(millis) -> str | None:
+    if not isinstance(millis, int | float) or millis <= 0:
+        return None
+    return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
+
+
+def cloud_formed(views: list[dict], now: float | None = None) -> tuple[str | None, int | None]:
+    """When the cloud last (re-)formed: its youngest member's start, and the seconds since.
+
+    H2O accepts no late joiners, so every node of a healthy cloud started with it.
+    """
+    uptimes = [v["cloud_uptime_millis"] for v in views if "cloud_uptime_millis" in v]
+    if not uptimes:
+        return None, None
+    now = time.time() if now is None else now
+    seconds = min(uptimes) / 1000
+    return _iso((now - seconds) * 1000), round(seconds)
 
 
 def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
@@ -204,6 +243,7 @@ def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]
         problems.extend(f"{ip_port} reports itself unhealthy" for ip_port in unhealthy)
         if not status["consensus"]:
             problems.append("the cloud has no consensus yet")
+    status["formed"], status["uptime_s"] = cloud_formed(views)
     status["free_mem"] = sum(n["free_mem"] for n in status["nodes"])
     status["total_cores"] = sum(n["num_cpus"] for n in status["nodes"])
     status["healthy"] = not problems and status["cloud_size"] == len(expected)

@@ -2,8 +2,9 @@
 
 Connects to the H2O cloud at $DMLCTL_H2O_URL (or --url), as `dmlctl submit` arranges; with no
 URL it starts an embedded H2O of its own (what `dmlctl submit h2o-rf --local` does) and shuts
-it down at the end. A shared cloud is never shut down: the job only removes its own frames
-and models from it. Steps, as in the lecture:
+it down at the end. A shared cloud is never shut down. Keys are global to a cloud, so every
+frame and model of a run is named after the run (h2o_rf_<id>_...) and removed when it ends,
+failed or not: any number of runs share the cloud at once. Steps, as in the lecture:
 
   connect -> cluster status -> load iris -> species as factor -> split 80/20 (seed 1234)
   -> H2ORandomForestEstimator(ntrees=50, max_depth=10, nfolds=5) on the four measures
@@ -22,6 +23,7 @@ import os
 import shutil
 import signal
 import sys
+import uuid
 from pathlib import Path
 
 import h2o
@@ -113,11 +115,27 @@ def connect(args: argparse.Namespace):
     return server
 
 
-def load_iris(args: argparse.Namespace) -> h2o.H2OFrame:
+def load_iris(args: argparse.Namespace, key: str) -> h2o.H2OFrame:
     """Iris as an H2OFrame: uploaded from this machine, or imported by the nodes themselves."""
     if args.node_path:
-        return h2o.import_file(args.node_path)
-    return h2o.upload_file(args.data)
+        return h2o.import_file(args.node_path, destination_frame=f"{key}_iris")
+    return h2o.upload_file(args.data, destination_frame=f"{key}_iris")
+
+
+def remove_run_keys(key: str, made: list) -> None:
+    """Take away everything this run made on a shared cloud: its model (with the CV models
+    and predictions), the frames it holds, and any other key named after the run."""
+    for thing in made:
+        with contextlib.suppress(Exception):
+            if isinstance(thing, h2o.H2OFrame):
+                h2o.remove(thing)
+            else:
+                h2o.remove(thing, cascade=True)
+    with contextlib.suppress(Exception):
+        for name in h2o.ls()["key"].tolist():
+            if str(name).startswith(key):
+                with contextlib.suppress(Exception):
+                    h2o.remove(name)
 
 
 def confusion_matrix(performance) -> dict:
@@ -140,6 +158,8 @@ def main() -> None:
 
     server = None
     failed = True
+    key = f"h2o_rf_{uuid.uuid4().hex[:12]}"  # this run's keys on the cloud
+    made: list = []  # this run's frames and model on a shared cloud
     try:
         server = connect(args)
         cluster = h2o.cluster()
@@ -152,13 +172,18 @@ def main() -> None:
             "local": server is not None,
         }
 
-        df = load_iris(args)
-        made = [df.frame_id]  # asfactor() below gives df a new key; the upload stays
-        df[TARGET] = df[TARGET].asfactor()
-        train, test = df.split_frame(ratios=[0.8], seed=SPLIT_SEED)
+        df = load_iris(args, key)
+        df[TARGET] = df[TARGET].asfactor()  # a new frame (a temporary key) for df
+        made.append(df)
+        train, test = df.split_frame(
+            ratios=[0.8], seed=SPLIT_SEED, destination_frames=[f"{key}_train", f"{key}_test"]
+        )
         print(f"train rows: {train.nrows}, test rows: {test.nrows}")
 
-        rf_model = H2ORandomForestEstimator(ntrees=50, max_depth=10, nfolds=5, seed=MODEL_SEED)
+        rf_model = H2ORandomForestEstimator(
+            model_id=f"{key}_rf", ntrees=50, max_depth=10, nfolds=5, seed=MODEL_SEED
+        )
+        made.append(rf_model)
         rf_model.train(x=FEATURES, y=TARGET, training_frame=train)
         performance = rf_model.model_performance(test_data=test)
         print(performance)
@@ -182,15 +207,12 @@ def main() -> None:
         tmp.replace(out / "result.json")
         print(f"wrote {out / 'result.json'}")
 
-        if server is None:
-            # A shared cloud stays up for everyone else: take away only what this job made.
-            made += [df.frame_id, train.frame_id, test.frame_id]
-            h2o.remove(rf_model, cascade=True)
-            for key in dict.fromkeys(made):
-                h2o.remove(key)
         failed = False
     finally:
-        if server is not None:
+        if server is None:
+            # A shared cloud stays up for everyone else: take away only what this run made.
+            remove_run_keys(key, made)
+        else:
             # This job's own H2O: shut it down (the lecture's last step).
             with contextlib.suppress(Exception):
                 h2o.cluster().shutdown()

@@ -41,6 +41,15 @@ def _security_line(facts: dict | None) -> str:
     return ", ".join(parts)
 
 
+def _uptime(h2o: dict) -> str:
+    """How long the cloud has been up since it last (re-)formed, and when that was."""
+    seconds = h2o.get("uptime_s")
+    if seconds is None:
+        return "-"
+    span = f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
+    return f"{span} (re-formed {h2o['formed']})"
+
+
 def render(model: dict) -> RenderableType:
     h2o, spark = model["h2o"], model["spark"]
     summary = Table.grid(padding=(0, 2))
@@ -53,6 +62,7 @@ def render(model: dict) -> RenderableType:
         ("H2O_cluster_free_memory:", _gb(h2o["free_mem"])),
         ("H2O_cluster_total_cores:", str(h2o["total_cores"])),
         ("H2O_cluster_status:", f"{locked}, {state}"),
+        ("H2O_cluster_uptime:", _uptime(h2o)),
         ("H2O_connection_url:", h2o["url"]),
     ):
         summary.add_row(label, value)
@@ -86,6 +96,17 @@ def render(model: dict) -> RenderableType:
             worker.get("ui") or "",
         )
 
+    apps = Table("Spark application", "name", "user", "state", "cores", "running", box=None)
+    for app in spark.get("apps", []):
+        waiting = app["state"] == "WAITING" or not app["cores"]
+        apps.add_row(
+            app["id"],
+            app["name"],
+            app["user"],
+            Text(app["state"], style="yellow" if waiting else ""),
+            str(app["cores"]),
+            f"{app['seconds']} s",
+        )
     problems = [*h2o["problems"]]
     if spark.get("error"):
         problems.append(f"Spark master {spark['ui']} does not answer: {spark['error']}")
@@ -97,6 +118,17 @@ def render(model: dict) -> RenderableType:
     parts: list[RenderableType] = [summary, Text(), h2o_nodes, Text(), spark_summary, Text()]
     if spark["workers"]:
         parts += [workers, Text()]
+    if spark.get("apps"):
+        parts += [apps, Text()]
+        if any(a["state"] == "WAITING" or not a["cores"] for a in spark["apps"]):
+            parts += [
+                Text(
+                    "An application with 0 cores waits until a running one finishes or frees "
+                    "cores (each takes the per-application share unless it asked for --cores).",
+                    style="yellow",
+                ),
+                Text(),
+            ]
     parts += [Text(f"! {p}", style="red") for p in problems]
     parts.append(verdict)
     return Group(*parts)

@@ -5,9 +5,11 @@ from typing import Annotated
 
 import typer
 
+from dmlctl import cluster_target, data
 from dmlctl import jobs as joblib
 from dmlctl.commands.options import Inventory, Profile
 from dmlctl.console import err, out
+from dmlctl.errors import UsageError
 
 
 def submit(
@@ -33,6 +35,25 @@ def submit(
         str | None,
         typer.Option("--engine", help="spark or h2o, for your own .py (default: its imports)."),
     ] = None,
+    data_paths: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            help="Input file or directory (repeatable): at the same path, relative to the job's "
+            "working directory, on this machine and on every node.",
+            show_default=False,
+        ),
+    ] = None,
+    cores: Annotated[
+        int | None,
+        typer.Option(
+            "--cores",
+            min=1,
+            help="Spark: cores for this application (default: the cluster's per-application "
+            "share).",
+            show_default=False,
+        ),
+    ] = None,
     inventory: Inventory = None,
     profile_path: Profile = None,
 ) -> None:
@@ -42,26 +63,29 @@ def submit(
 
     Your own H2O program connects to the URL in DMLCTL_H2O_URL (unset with --local).
 
-    Either finds its run directory in DMLCTL_RUN_DIR.
+    Either finds its run directory in DMLCTL_RUN_DIR, and runs in a work directory of its own
+    (DMLCTL_WORK_DIR) holding its --data input; what it writes there ends up in the run
+    directory.
     """
     spec = joblib.resolve_job(job, engine)
+    if cores is not None and spec.engine != "spark":
+        raise UsageError("--cores applies to Spark jobs only", hint="leave --cores away")
+    inputs = data.items(data_paths or [])
     if local:
         joblib.check_local_engine(spec.engine)
-        target = joblib.Target.local()
+        inv, target = None, joblib.Target.local(cores)
     else:
-        from dmlctl import cluster_target
-
-        data = spec.sample.data if spec.sample is not None else None
         from dmlctl.connection import connect
 
         conn = connect(inventory, profile_path)
-        target = cluster_target.target(conn, spec.engine, data)
+        inv, target = conn.inv, cluster_target.target(conn, spec.engine, cores)
     run_dir = joblib.make_run_dir(spec.name, out=out_dir)
+    workdir, inputs, target = cluster_target.prepare_input(inv, spec, target, run_dir, inputs)
     err.print(
         f"[bold]{spec.name}[/] on {target.describe(spec.engine)} → {_shown(run_dir)}",
         highlight=False,
     )
-    run = joblib.submit(spec, target, run_dir, args or ())
+    run = joblib.submit(spec, target, run_dir, args or (), workdir=workdir, inputs=inputs)
     show_summary(run)
 
 

@@ -32,6 +32,11 @@ class SampleJob:
     # Its input, staged on every node for a cluster run, and the option that names it there.
     data: Path
     data_flag: str
+    # False: the job uploads its input from this machine instead, as h2o-rf does: H2O names
+    # an imported file's key after its path, and keys are global to the cloud, so concurrent
+    # runs importing one staged file would share (and delete) one key; every upload gets a
+    # key of its own, and nothing needs staging.
+    staged: bool
     # Its result.json as tables on screen.
     summary: Callable[[dict[str, Any]], summaries.Summary]
     # The option that makes it read its input on the driver, for a cluster whose nodes cannot
@@ -60,8 +65,9 @@ SAMPLE_JOBS: dict[str, SampleJob] = {
             ),
             plots=(),
             data=IRIS_CSV,
-            # h2o.import_file reads the path on the H2O nodes, not on this machine.
+            # Were it staged: h2o.import_file reads the path on the H2O nodes themselves.
             data_flag="--node-path",
+            staged=False,
             summary=summaries.h2o_rf,
         ),
         SampleJob(
@@ -74,6 +80,7 @@ SAMPLE_JOBS: dict[str, SampleJob] = {
             plots=("silhouette.png", "clusters.png"),
             data=IRIS_CSV,
             data_flag="--data",
+            staged=True,
             driver_flag="--from-driver",
             summary=summaries.spark_kmeans,
         ),

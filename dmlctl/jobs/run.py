@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -11,13 +12,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dmlctl import data
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs.catalogue import Job
 from dmlctl.jobs.rundir import LOG_FILE, check_result, read_result, write_run_record
 from dmlctl.jobs.target import Target, job_command, secret_conf_file
 
 # The environment run.json keeps: what says where the job ran, nothing of the user's own.
-RECORDED_ENV = ("DMLCTL_H2O_URL", "PYSPARK_SUBMIT_ARGS", "PYSPARK_PYTHON", "SPARK_HOME")
+RECORDED_ENV = (
+    "DMLCTL_H2O_URL",
+    "DMLCTL_WORK_DIR",
+    "PYSPARK_SUBMIT_ARGS",
+    "PYSPARK_PYTHON",
+    "SPARK_HOME",
+)
+# How Spark, H2O and Python say that a file the program named is not there.
+_MISSING_FILE = re.compile(
+    r"FILE_NOT_EXIST|PATH_NOT_FOUND|Path does not exist|H2ONotFoundArgumentException|"
+    r"FileNotFoundError|File not found|No such file or directory"
+)
 
 
 def run_job(
@@ -81,6 +94,22 @@ def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
         process.wait()
 
 
+def missing_file_hint(log: Path) -> str | None:
+    """A hint naming --data when the job's output says a file was missing."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - 200_000))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    if not _MISSING_FILE.search(tail):
+        return None
+    return (
+        "a file the job reads was not found: the nodes read input from their own disks, so "
+        f"pass it with --data PATH (or publish it with `dmlctl data push`); log: {log}"
+    )
+
+
 @dataclass
 class Run:
     job: Job
@@ -101,17 +130,27 @@ def submit(
     run_dir: Path,
     args: Iterable[str] = (),
     sink: Callable[[bytes], None] | None = None,
+    workdir: Path | None = None,
+    inputs: Iterable[data.Item] = (),
 ) -> Run:
-    """Run JOB on TARGET into RUN_DIR; OperationError when it fails or its result is short."""
+    """Run JOB on TARGET into RUN_DIR; OperationError when it fails or its result is short.
+
+    The job runs in WORKDIR (its input INPUTS linked in) when given, else in RUN_DIR; what it
+    writes into WORKDIR moves to RUN_DIR at the end.
+    """
     started = datetime.now(UTC)
     clock = time.monotonic()
     returncode: int | None = None
     with secret_conf_file(target) as properties:
         argv, env = job_command(job, run_dir, target, list(args), properties_file=properties)
+        if workdir is not None:
+            env["DMLCTL_WORK_DIR"] = str(workdir)
         try:
-            returncode = run_job(argv, env, run_dir / LOG_FILE, sink=sink)
+            returncode = run_job(argv, env, run_dir / LOG_FILE, sink=sink, cwd=workdir or run_dir)
         finally:
             seconds = time.monotonic() - clock
+            if workdir is not None:
+                data.collect_outputs(workdir, run_dir, list(inputs))
             write_run_record(
                 run_dir,
                 {
@@ -130,7 +169,7 @@ def submit(
     if returncode != 0:
         raise OperationError(
             f"{job.name} failed (exit {returncode}) after {seconds:.0f} s",
-            hint=f"full output: {run_dir / LOG_FILE}",
+            hint=missing_file_hint(run_dir / LOG_FILE) or f"full output: {run_dir / LOG_FILE}",
         )
     result = read_result(run_dir)
     problems = check_result(job, result, run_dir)

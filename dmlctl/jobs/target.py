@@ -42,8 +42,9 @@ class Target:
     h2o_env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def local(cls) -> "Target":
-        return cls(mode="local", spark_master="local[*]", executor_python=sys.executable)
+    def local(cls, cores: int | None = None) -> "Target":
+        master = f"local[{cores}]" if cores else "local[*]"
+        return cls(mode="local", spark_master=master, executor_python=sys.executable)
 
     @classmethod
     def cluster(
@@ -170,7 +171,9 @@ def job_command(
         extra = [job.sample.data_flag, target.node_data]
     elif job.sample is not None and target.mode == "cluster" and job.sample.driver_flag:
         extra = [job.sample.driver_flag]  # the nodes cannot see its input: read it here
-    argv = [sys.executable, "-u", str(job.script), *extra, *args]
+        # Through dmlctl.launch: an H2O program that cannot reach the cloud fails, never starts
+    # a private H2O here.
+    argv = [sys.executable, "-u", "-m", "dmlctl.launch", str(job.script), *extra, *args]
     return argv, env
 
 

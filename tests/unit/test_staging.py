@@ -1,16 +1,31 @@
 import os
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from dmlctl import runner, staging
-from dmlctl.errors import OperationError
+from dmlctl import data, runner, staging
+from dmlctl.errors import OperationError, UsageError
 from dmlctl.inventory import ClusterInventory
+from dmlctl.runner import RunOutcome
+
+
+def _failed(host: str, message: str) -> dict:
+    return {"event": "runner_on_failed", "event_data": {"host": host, "res": {"msg": message}}}
 
 
 @pytest.fixture
-def setup(tmp_path, monkeypatch):
-    monkeypatch.setattr(staging, "STAGE_DIR", tmp_path / "stage")
+def layout(tmp_path, monkeypatch):
+    root = tmp_path / "var-tmp-dmlctl"
+    monkeypatch.setattr(data, "ROOT", root)
+    monkeypatch.setattr(data, "CONTENT_DIR", root / "data")
+    monkeypatch.setattr(data, "WORK_ROOT", root / "work")
+    monkeypatch.setattr(staging, "DATASETS_DIR", tmp_path / "datasets")
+    return root
+
+
+@pytest.fixture
+def setup(tmp_path, layout, monkeypatch):
     path = tmp_path / "inventory.ini"
     path.write_text("x\n")
     inv = ClusterInventory(
@@ -20,48 +35,110 @@ def setup(tmp_path, monkeypatch):
     )
     source = tmp_path / "iris.csv"
     source.write_text("a,b\n1,2\n")
-    copies = []
+    runs: list[dict] = []
 
-    def fake_run_module(inventory, hosts, module, args):
-        copies.append((module, tuple(hosts), args["dest"]))
-        return {host: (True, {}) for host in hosts}
+    def fake_run_playbook(playbook, inventory, *, on_event, limit=None, extravars=None, **kw):
+        archive = extravars.get("dmlctl_data_archive")
+        names = []
+        if archive:
+            with tarfile.open(archive) as tar:
+                names = sorted(tar.getnames())
+        runs.append({**extravars, "limit": limit, "names": names})
+        return RunOutcome("successful", 0, Path("/nonexistent"))
 
-    monkeypatch.setattr(runner, "run_module", fake_run_module)
-    return inv, source, copies
+    monkeypatch.setattr(runner, "run_playbook", fake_run_playbook)
+    return inv, source, runs
 
 
-def test_stages_once_to_a_content_addressed_path_here_and_on_every_node(setup):
-    inv, source, copies = setup
+def test_stages_once_to_a_content_addressed_path_here_and_on_every_node(setup, layout):
+    inv, source, runs = setup
     first = staging.stage(inv, source)
     assert Path(first).read_text() == source.read_text()
-    assert Path(first).name.startswith("iris-") and first.endswith(".csv")
-    assert copies == [("ansible.builtin.copy", ("n1", "n2"), f"{staging.STAGE_DIR}/")]
+    assert Path(first).name == "iris.csv" and Path(first).parent.parent == layout / "data"
+    assert len(runs) == 1 and runs[0]["limit"] == "n1,n2"
+    digest = Path(first).parent.name
+    assert runs[0]["names"] == [f"data/{digest}", f"data/{digest}/iris.csv"]
     assert staging.stage(inv, source) == first
-    assert len(copies) == 1
+    assert len(runs) == 1
 
 
 def test_a_playbook_run_or_a_rewritten_inventory_stages_again(setup):
-    inv, source, copies = setup
+    inv, source, runs = setup
     staging.stage(inv, source)
     staging.forget(inv.path)
     staging.stage(inv, source)
-    assert len(copies) == 2
+    assert len(runs) == 2
     stat = inv.path.stat()
     os.utime(inv.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     staging.stage(inv, source)
-    assert len(copies) == 3
+    assert len(runs) == 3
 
 
-def test_a_node_that_cannot_take_the_copy_is_named(setup, monkeypatch):
+def test_a_node_that_cannot_take_the_input_is_named(setup, monkeypatch):
     inv, source, _ = setup
-    monkeypatch.setattr(
-        runner,
-        "run_module",
-        lambda inventory, hosts, module, args: {
-            "n1": (True, {}),
-            "n2": (False, {"msg": "disk full"}),
-        },
-    )
+
+    def failing(playbook, inventory, *, on_event, **kw):
+        on_event(_failed("n2", "disk full"))
+        return RunOutcome("failed", 2, Path("/nonexistent"))
+
+    monkeypatch.setattr(runner, "run_playbook", failing)
     with pytest.raises(OperationError, match="n2: disk full"):
         staging.stage(inv, source)
     assert staging._load(inv.path) == {}
+
+
+def test_a_work_directory_sends_only_new_content_and_always_its_links(setup, tmp_path):
+    inv, source, runs = setup
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    items = data.items([str(source), str(folder)])
+    for item in items:
+        data.store(item.source)
+    workdir = data.make_workdir("run-1", items)
+    staging.stage_workdir(inv, workdir, items)
+    assert "work/run-1/iris.csv" in runs[0]["names"]
+    assert any(name.endswith("/files/a.txt") for name in runs[0]["names"])
+    assert runs[0]["dmlctl_data_required"] == []
+    second = data.make_workdir("run-2", items)
+    staging.stage_workdir(inv, second, items)
+    assert runs[1]["names"] == ["work/run-2", "work/run-2/files", "work/run-2/iris.csv"]
+    assert sorted(runs[1]["dmlctl_data_required"]) == sorted(str(i.stored.parent) for i in items)
+
+
+def test_content_a_node_lost_is_sent_again(setup, monkeypatch):
+    inv, source, _ = setup
+    items = data.items([str(source)])
+    data.store(items[0].source)
+    staging.stage_workdir(inv, data.make_workdir("run-1", items), items)
+    calls = []
+
+    def lost_once(playbook, inventory, *, on_event, extravars=None, **kw):
+        calls.append(extravars["dmlctl_data_required"])
+        if len(calls) == 1:
+            on_event(_failed("n1", "gone"))
+            return RunOutcome("failed", 2, Path("/nonexistent"))
+        return RunOutcome("successful", 0, Path("/nonexistent"))
+
+    monkeypatch.setattr(runner, "run_playbook", lost_once)
+    staging.stage_workdir(inv, data.make_workdir("run-2", items), items)
+    assert calls == [[str(items[0].stored.parent)], []]
+
+
+def test_publish_copies_here_and_names_what_it_replaces(setup):
+    inv, source, runs = setup
+    published = staging.publish(inv, [source])
+    assert published == [staging.DATASETS_DIR / "iris.csv"]
+    assert published[0].read_text() == source.read_text()
+    assert runs[0]["dmlctl_data_action"] == "publish"
+    assert runs[0]["dmlctl_data_paths"] == [str(staging.DATASETS_DIR / "iris.csv")]
+    assert runs[0]["names"] == ["iris.csv"]
+
+
+def test_bad_dataset_names_are_refused_before_anything_changes(setup, tmp_path):
+    inv, _, runs = setup
+    with pytest.raises(UsageError):
+        staging.publish(inv, [tmp_path / "missing.csv"])
+    with pytest.raises(UsageError):
+        staging.unpublish(inv, "../etc")
+    assert runs == []
