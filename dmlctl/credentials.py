@@ -114,3 +114,30 @@ def from_profile(profile) -> Credentials:
         ca_file=profile.ca_file,
         spark_secret=profile.spark_secret,
     )
+
+
+def private_files(creds: Credentials, cluster: str) -> tuple[Path, Path] | None:
+    """The credentials as files only this user can read, for programs started by hand
+    (`dmlctl env`): a spark-defaults.conf with the Spark secret, and the H2O password.
+
+    Shell exports then name these files instead of printing a secret. None when insecure.
+    """
+    import hashlib
+    import os
+
+    from dmlctl.paths import state_dir
+
+    if not creds.secure:
+        return None
+    directory = state_dir() / "credentials" / hashlib.sha256(cluster.encode()).hexdigest()[:12]
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(directory, 0o700)
+    conf = "".join(f"{key} {value}\n" for key, value in creds.spark_conf().items())
+    files = (directory / "spark-defaults.conf", directory / "h2o-password")
+    for path, text in zip(files, (conf, creds.h2o_password or ""), strict=True):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    return files

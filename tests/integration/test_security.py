@@ -292,6 +292,14 @@ def test_a_student_with_only_a_profile(cluster, student):
     assert not (home / ".ssh").exists()
     status = _as(student, "status", "--profile", str(profile))
     assert status.returncode == 0, status.stdout[-2000:] + status.stderr[-2000:]
+    # Exports for programs started by hand name private files; no secret is printed.
+    exports = _as(student, "env", "--profile", str(profile))
+    assert exports.returncode == 0, exports.stderr[-2000:]
+    given = json.loads(profile.read_text())
+    assert "export SPARK_CONF_DIR=" in exports.stdout
+    assert 'export DMLCTL_H2O_PASSWORD="$(cat ' in exports.stdout
+    assert given["spark"]["secret"] not in exports.stdout
+    assert given["h2o"]["password"] not in exports.stdout
     for job in ("h2o-rf", "spark-kmeans"):
         run = _as(student, "submit", job, "--profile", str(profile), "--out", f"{home}/{job}")
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -310,12 +318,15 @@ def test_secrets_are_only_in_their_private_files(cluster, tmp_path):
     box = _box(cluster)
     values = box.values()
     assert len(values) >= 2
-    # dmlctl's state, ansible-runner's directories: only the 0600 files of the secrets dir.
+    # dmlctl's state, ansible-runner's directories: only the 0600 files of the secrets dir and
+    # those `dmlctl env` hands to programs started by hand.
+    private_dirs = (box.path, cluster.state_dir / "credentials")
     for path in cluster.state_dir.rglob("*"):
         if path.is_file() and not path.is_symlink():
             text = path.read_bytes()
             if any(v.encode() in text for v in values):
-                assert path.parent == box.path and (path.stat().st_mode & 0o077) == 0, path
+                assert (path.stat().st_mode & 0o077) == 0, path
+                assert path.parent in private_dirs or path.parent.parent in private_dirs, path
     # Command output of a deploy and a status.
     for output in (cluster.deploy.stdout + cluster.deploy.stderr,):
         assert not any(v in output for v in values)
