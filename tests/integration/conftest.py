@@ -6,6 +6,7 @@ a test whose needs this machine lacks is skipped, saying what is missing.
 - every other integration test works on rehearsal labs: root and podman.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -63,6 +64,28 @@ class Cluster:
     state_dir: Path
     inventory: Path
     deploy: subprocess.CompletedProcess
+
+    def secrets(self):
+        """The cluster's secrets as dmlctl keeps them (read afresh: rotation changes them)."""
+        from dmlctl.secrets import ClusterSecrets
+
+        old = os.environ.get("DMLCTL_STATE_DIR")
+        os.environ["DMLCTL_STATE_DIR"] = str(self.state_dir)
+        try:
+            return ClusterSecrets.for_inventory(self.inventory)
+        finally:
+            if old is None:
+                del os.environ["DMLCTL_STATE_DIR"]
+            else:
+                os.environ["DMLCTL_STATE_DIR"] = old
+
+    def h2o_json(self, url: str, timeout: float = 10) -> dict:
+        """GET an H2O endpoint with dmlctl's own login and CA (clusters are secure by default)."""
+        from dmlctl.credentials import from_secrets, open_url
+
+        creds = from_secrets(self.secrets(), secure=url.startswith("https:"))
+        with open_url(url, creds, timeout) as response:
+            return json.loads(response.read())
 
     def dmlctl(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "DMLCTL_STATE_DIR": str(self.state_dir)}

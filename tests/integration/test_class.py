@@ -43,10 +43,9 @@ def _env(cluster) -> dict[str, str]:
     return {**os.environ, "DMLCTL_STATE_DIR": str(cluster.state_dir)}
 
 
-def _cloud(url: str) -> dict | None:
+def _cloud(cluster, url: str) -> dict | None:
     try:
-        with urllib.request.urlopen(url + "/3/Cloud", timeout=3) as response:
-            return json.loads(response.read())
+        return cluster.h2o_json(url + "/3/Cloud", timeout=3)
     except (OSError, ValueError):
         return None
 
@@ -97,8 +96,7 @@ def test_three_h2o_rf_at_once_all_get_the_lecture_result(cluster, tmp_path):
         assert result["train_rows"] + result["test_rows"] == 150
     # Each run removed what it made: no frame of a sample run is left on the cloud.
     url = _status(cluster)["h2o"]["url"]
-    with urllib.request.urlopen(url + "/3/Frames", timeout=10) as response:
-        frames = [f["frame_id"]["name"] for f in json.loads(response.read())["frames"]]
+    frames = [f["frame_id"]["name"] for f in cluster.h2o_json(url + "/3/Frames")["frames"]]
     assert not [name for name in frames if name.startswith("h2o_rf_")], frames
 
 
@@ -142,7 +140,11 @@ SHUTS_THE_CLOUD_DOWN = """
 import os
 import h2o
 
-h2o.connect(url=os.environ["DMLCTL_H2O_URL"])
+h2o.connect(
+    url=os.environ["DMLCTL_H2O_URL"],
+    auth=(os.environ["DMLCTL_H2O_USER"], os.environ["DMLCTL_H2O_PASSWORD"]),
+    cacert=os.environ["DMLCTL_H2O_CACERT"],
+)
 h2o.cluster().shutdown()
 print("shut the cloud down")
 """
@@ -157,7 +159,7 @@ def test_the_cloud_heals_itself_after_a_students_shutdown(cluster, tmp_path):
     assert "shut the cloud down" in shut.stdout, shut.stdout[-2000:] + shut.stderr[-2000:]
     # Down first, then back whole; nothing but read-only status calls in between.
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (cloud := _cloud(before["url"])) is not None:
+    while time.monotonic() < deadline and (cloud := _cloud(cluster, before["url"])) is not None:
         if cloud.get("cloud_uptime_millis", 0) < before["uptime_s"] * 1000:
             break  # already restarted
         time.sleep(0.5)

@@ -53,18 +53,7 @@ spark.stop()
 
 
 def _box(cluster):
-    """The cluster's secrets as dmlctl keeps them (read afresh: rotation changes them)."""
-    from dmlctl.secrets import ClusterSecrets
-
-    old = os.environ.get("DMLCTL_STATE_DIR")
-    os.environ["DMLCTL_STATE_DIR"] = str(cluster.state_dir)
-    try:
-        return ClusterSecrets.for_inventory(cluster.inventory)
-    finally:
-        if old is None:
-            del os.environ["DMLCTL_STATE_DIR"]
-        else:
-            os.environ["DMLCTL_STATE_DIR"] = old
+    return cluster.secrets()
 
 
 def _status(cluster, *args: str, **kw) -> dict:
