@@ -43,4 +43,4 @@ def logs(
     for name in hosts:
         err.print(f"[bold cyan]── {name} · {unit}[/]")
         _, text = answers.get(name, (False, "(no answer)"))
-        out.print(text, markup=False, highlight=False)
+        out.print(text, markup=False, highlight=False, soft_wrap=True)  # journal lines as they are
