@@ -9,7 +9,7 @@ export CONTAINERS_CONF := $(CURDIR)/dmlctl/data/containers.conf
 export PATH := $(BIN):$(PATH)
 SYSTEM_PACKAGES := podman runc debootstrap openjdk-17-jre-headless openssh-client curl tar
 
-.PHONY: setup system-packages demo test lint unit bench clean
+.PHONY: setup system-packages lock demo test lint unit bench clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -29,12 +29,24 @@ system-packages:
 	  echo "install them with: sudo apt-get install" $$missing; \
 	fi
 
-$(VENV)/.installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "dmlctl needs Python 3.11"'
+# Everything installs from requirements.lock (`make lock` refreshes it from pyproject.toml).
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit((3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null; \
+	if [ $$? != 1 ]; then found=$$($(PYTHON) --version 2>&1) || found="not found"; \
+	  echo "dmlctl needs Python 3.11 to 3.13 ($(PYTHON): $$found): install one, e.g. apt-get install python3.11-venv," \
+	  "then run: make setup PYTHON=python3.11"; exit 2; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	@# setuptools notes that a flat layout's dmlctl/ may shadow the package: it is the package.
+	PYTHONWARNINGS="ignore:Editable installation" \
+	  $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
+
+lock:
+	@[ -x $(BIN)/uv ] || $(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	  --custom-compile-command "make lock" --quiet --output-file requirements.lock
 
 demo: setup
 	$(BIN)/dmlctl demo

@@ -8,14 +8,12 @@ from pathlib import Path
 
 from dmlctl.errors import UsageError
 from dmlctl.lab import state as lab_state
-from dmlctl.paths import PROJECT_DIR
-
-DEFAULT_INVENTORY = PROJECT_DIR / "inventory" / "hosts.ini"
+from dmlctl.paths import DEFAULT_INVENTORY
 
 
 def resolve(explicit: Path | None = None) -> Path:
     """The inventory a command uses: -i, then $DMLCTL_INVENTORY, then the active lab's,
-    then inventory/hosts.ini in the project."""
+    then inventory/hosts.ini (the checkout's, or the current directory's)."""
     if explicit is not None:
         source, path = "-i", explicit
     elif env := os.environ.get("DMLCTL_INVENTORY"):

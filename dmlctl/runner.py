@@ -17,10 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dmlctl.errors import OperationError, UsageError
-from dmlctl.paths import PROJECT_DIR, state_dir
+from dmlctl.paths import ANSIBLE_CFG, PLAYBOOK_DIR, ROLES_DIR, state_dir
 
-PLAYBOOK_DIR = PROJECT_DIR / "playbooks"
-ROLES_DIR = PROJECT_DIR / "roles"
 KEEP_ARTIFACTS = 20
 
 EventSink = Callable[[dict], None]
@@ -44,9 +42,8 @@ def _environment() -> dict[str, str]:
         "ANSIBLE_ROLES_PATH": str(ROLES_DIR),
         "ANSIBLE_FORCE_COLOR": "0",
     }
-    config = PROJECT_DIR / "ansible.cfg"
-    if config.is_file():
-        env["ANSIBLE_CONFIG"] = str(config)
+    if ANSIBLE_CFG.is_file():
+        env["ANSIBLE_CONFIG"] = str(ANSIBLE_CFG)
     return env
 
 

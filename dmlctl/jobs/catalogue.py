@@ -12,9 +12,8 @@ from typing import Any
 from dmlctl import engines
 from dmlctl.errors import UsageError
 from dmlctl.jobs import summaries
-from dmlctl.paths import PROJECT_DIR
+from dmlctl.paths import JOBS_DIR
 
-JOBS_DIR = PROJECT_DIR / "jobs"
 IRIS_CSV = JOBS_DIR / "data" / "iris.csv"
 
 

@@ -6,13 +6,13 @@ import pytest
 import yaml
 
 from dmlctl import engines, inventory, lab
-from dmlctl.paths import PROJECT_DIR
+from dmlctl.paths import ROLES_DIR
 
 
 @pytest.mark.parametrize("engine", engines.ENGINES.values(), ids=engines.NAMES)
 def test_setting_defaults_are_the_roles_defaults(engine):
     defaults = yaml.safe_load(
-        (PROJECT_DIR / "roles" / engine.name / "defaults/main.yml").read_text()
+        (ROLES_DIR / engine.name / "defaults/main.yml").read_text()
     )
     for setting in engine.settings.values():
         assert defaults[setting.var] == setting.default, setting.var
@@ -21,7 +21,7 @@ def test_setting_defaults_are_the_roles_defaults(engine):
 @pytest.mark.parametrize("engine", engines.ENGINES.values(), ids=engines.NAMES)
 def test_each_unit_has_the_roles_template(engine):
     for service in engine.services:
-        template = PROJECT_DIR / "roles" / engine.name / "templates" / f"{service.unit}.j2"
+        template = ROLES_DIR / engine.name / "templates" / f"{service.unit}.j2"
         assert template.is_file(), template
 
 
