@@ -3,6 +3,7 @@
 import sys
 
 import typer
+from rich.markup import escape
 
 from dmlctl import __version__
 from dmlctl.commands import (
@@ -63,9 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="dmlctl")
     except DmlctlError as error:
-        err.print(f"[bold red]error:[/] {error.message}", highlight=False, soft_wrap=True)
+        # Plain text: messages quote user input and commands like `pip install 'dmlctl[jobs]'`.
+        err.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False, soft_wrap=True)
         if error.hint:
-            err.print(f"  next: {error.hint}", highlight=False, soft_wrap=True)
+            err.print(f"  next: {escape(error.hint)}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -1,5 +1,7 @@
 """`dmlctl demo`: the whole story on one box."""
 
+from dmlctl import engines
+from dmlctl import jobs as joblib
 from dmlctl import lab as labs
 from dmlctl.commands import cluster, status, submit
 from dmlctl.commands.lab import report, show_nodes
@@ -18,6 +20,8 @@ def demo() -> None:
 
     Runs again safely: a running demo lab is reused and the deploy then changes nothing.
     """
+    for engine in engines.NAMES:  # before making anything: the demo ends with a submit each
+        joblib.require_client(engine)
     _step("1/4  rehearsal lab: 3 machines on this box")
     try:
         existing = labs.load(DEMO_LAB)

@@ -68,6 +68,7 @@ def submit(
     directory.
     """
     spec = joblib.resolve_job(job, engine)
+    joblib.require_client(spec.engine)
     if cores is not None and spec.engine != "spark":
         raise UsageError("--cores applies to Spark jobs only", hint="leave --cores away")
     inputs = data.items(data_paths or [])

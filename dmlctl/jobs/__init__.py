@@ -35,7 +35,13 @@ from dmlctl.jobs.rundir import (
     read_result,
     timestamp,
 )
-from dmlctl.jobs.target import Target, check_local_engine, job_command, spark_home
+from dmlctl.jobs.target import (
+    Target,
+    check_local_engine,
+    job_command,
+    require_client,
+    spark_home,
+)
 
 __all__ = [
     "IRIS_CSV",
@@ -56,6 +62,7 @@ __all__ = [
     "make_run_dir",
     "nearest_name",
     "read_result",
+    "require_client",
     "resolve_job",
     "run_job",
     "run_name",

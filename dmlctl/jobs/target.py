@@ -177,13 +177,22 @@ def job_command(
     return argv, env
 
 
-def check_local_engine(engine: str) -> None:
-    """What a local run needs on this machine: the engine's client library and Java."""
+JOBS_EXTRA = "pip install 'dmlctl[jobs]'"
+
+
+def require_client(engine: str) -> None:
+    """Submitting needs the engine's client library: the [jobs] extra, not the control plane."""
     package = engines.get(engine).client_package
     if importlib.util.find_spec(package) is None:
-        raise OperationError(
-            f"the {package} package is not installed in this environment", hint="make setup"
+        raise UsageError(
+            f"submitting {engines.label(engine)} jobs needs the {package} package, which this "
+            "dmlctl was installed without",
+            hint=f"install the job clients: {JOBS_EXTRA}",
         )
+
+
+def check_local_engine(engine: str) -> None:
+    """What a local run needs on this machine besides the client library: Java."""
     java_home = os.environ.get("JAVA_HOME")
     java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
     if not java or not Path(java).exists():

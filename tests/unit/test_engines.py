@@ -11,9 +11,7 @@ from dmlctl.paths import ROLES_DIR
 
 @pytest.mark.parametrize("engine", engines.ENGINES.values(), ids=engines.NAMES)
 def test_setting_defaults_are_the_roles_defaults(engine):
-    defaults = yaml.safe_load(
-        (ROLES_DIR / engine.name / "defaults/main.yml").read_text()
-    )
+    defaults = yaml.safe_load((ROLES_DIR / engine.name / "defaults/main.yml").read_text())
     for setting in engine.settings.values():
         assert defaults[setting.var] == setting.default, setting.var
 
