@@ -52,8 +52,8 @@ demo: setup
 	$(BIN)/dmlctl demo
 
 lint: setup
-	$(BIN)/ruff check dmlctl tests jobs bench
-	$(BIN)/ruff format --check dmlctl tests jobs bench
+	$(BIN)/ruff check dmlctl tests jobs bench setup.py
+	$(BIN)/ruff format --check dmlctl tests jobs bench setup.py
 	@if [ -d roles ]; then $(BIN)/ansible-lint --profile production roles playbooks; fi
 
 unit: setup
