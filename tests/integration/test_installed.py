@@ -53,7 +53,10 @@ def test_the_installed_tool_deploys_and_submits(installed, cluster, tmp_path):
     assert cluster.deploy.returncode == 0, cluster.deploy.stderr[-3000:]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    assets = _run([venv / "bin/python", "-c", "from dmlctl import paths; print(paths.ASSETS_DIR)"])
+    assets = _run(
+        [venv / "bin/python", "-c", "from dmlctl import paths; print(paths.ASSETS_DIR)"],
+        cwd=elsewhere,  # python -c imports from the current directory first
+    )
     assert Path(assets.stdout.strip()).is_relative_to(venv), assets.stdout + assets.stderr
     inventory = ["-i", str(cluster.inventory)]
 
