@@ -60,7 +60,18 @@ def test_the_installed_tool_deploys_and_submits(installed, cluster, tmp_path):
     assert Path(assets.stdout.strip()).is_relative_to(venv), assets.stdout + assets.stderr
     inventory = ["-i", str(cluster.inventory)]
 
-    # The control plane alone: deploy works (the lab is deployed: nothing changes) ...
+    # The control plane alone cannot submit: it says which extra to install.
+    refused = _installed_dmlctl(venv, cluster, elsewhere, "submit", "h2o-rf", *inventory)
+    assert refused.returncode == 2
+    assert "pip install 'dmlctl[jobs]'" in refused.stderr
+
+    # A lab deploys from bundles built from the pinned pyspark and h2o: the [jobs] extra.
+    extra = _run(
+        [venv / "bin/pip", "install", "-q", f"{wheel}[jobs]", "-c", ROOT / "requirements.lock"],
+        timeout=900,
+    )
+    assert extra.returncode == 0, extra.stderr[-3000:]
+    # The lab is deployed already: the installed tool's playbooks and settings change nothing.
     deploy = _installed_dmlctl(venv, cluster, elsewhere, "deploy", "--json", *inventory)
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
     recap = json.loads(deploy.stdout)
@@ -68,16 +79,7 @@ def test_the_installed_tool_deploys_and_submits(installed, cluster, tmp_path):
     assert {host: counts["changed"] for host, counts in recap["hosts"].items()} == {
         "node1": 0, "node2": 0, "node3": 0,
     }  # fmt: skip
-    # ... and submit says which extra it needs.
-    refused = _installed_dmlctl(venv, cluster, elsewhere, "submit", "h2o-rf", *inventory)
-    assert refused.returncode == 2
-    assert "pip install 'dmlctl[jobs]'" in refused.stderr
 
-    extra = _run(
-        [venv / "bin/pip", "install", "-q", f"{wheel}[jobs]", "-c", ROOT / "requirements.lock"],
-        timeout=900,
-    )
-    assert extra.returncode == 0, extra.stderr[-3000:]
     submitted = _installed_dmlctl(venv, cluster, elsewhere, "submit", "h2o-rf", *inventory)
     assert submitted.returncode == 0, submitted.stdout[-3000:] + submitted.stderr[-3000:]
     runs = list((elsewhere / "runs").glob("h2o-rf-*"))
