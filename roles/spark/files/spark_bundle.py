@@ -51,8 +51,9 @@ def source_stamp(root: Path) -> str:
     """Identity of the package content, the same in every environment that installed it.
 
     The wheel's RECORD lists every file with its sha256, so two virtualenvs holding the same
-    pyspark share one bundle (the artifact cache is per user, not per checkout). Without a
-    RECORD: each member file's path, size and mtime.
+    pyspark share one bundle (the artifact cache is per user, not per checkout). Only the
+    package's own files count: the scripts pip puts in the venv's bin/ carry that venv's path.
+    Without a RECORD: each member file's path, size and mtime.
     """
     digest = hashlib.sha256()
     records = sorted(root.parent.glob(f"pyspark-{pyspark_version(root)}.dist-info/RECORD"))
