@@ -18,9 +18,14 @@ def copy_assets(target: Path) -> None:
     shutil.copy2(ROOT / "ansible.cfg", target / "ansible.cfg")
     # playbooks/roles is a convenience link for running ansible-playbook by hand; dmlctl
     # points Ansible at roles/ itself.
-    (target / "playbooks").mkdir()
-    for playbook in sorted((ROOT / "playbooks").glob("*.yml")):
-        shutil.copy2(playbook, target / "playbooks" / playbook.name)
+    shutil.copytree(
+        ROOT / "playbooks",
+        target / "playbooks",
+        ignore=lambda folder, names: [
+            *IGNORED(folder, names),
+            *(["roles"] if Path(folder) == ROOT / "playbooks" else []),
+        ],
+    )
     shutil.copytree(ROOT / "roles", target / "roles", ignore=IGNORED)
     (target / "jobs").mkdir()
     for job in sorted((ROOT / "jobs").glob("*.py")):
