@@ -1,24 +1,14 @@
 """Bad input to the playbook and status commands: one clear line, exit 2, nothing run."""
 
+from pathlib import Path
+
 import pytest
 
 from dmlctl import runner
 from dmlctl.cli import main
 
-GOOD = """\
-node1 ansible_host=127.0.0.1
-node2 ansible_host=127.0.0.2
-
-[spark_master]
-node1
-
-[spark_workers]
-node2
-
-[h2o_nodes]
-node1
-node2
-"""
+# The lecture's two-node lab, as an inventory.
+GOOD = (Path(__file__).parent / "payloads" / "two_nodes.ini").read_text()
 
 
 @pytest.fixture(autouse=True)

@@ -14,20 +14,7 @@ from dmlctl import runner
 from dmlctl.cli import main
 from dmlctl.runner import RunOutcome
 
-INVENTORY = """\
-node1 ansible_host=127.0.0.1
-node2 ansible_host=127.0.0.2
-
-[spark_master]
-node1
-
-[spark_workers]
-node2
-
-[h2o_nodes]
-node1
-node2
-"""
+INVENTORY = (Path(__file__).parent / "payloads" / "two_nodes.ini").read_text()
 
 
 class FakeTerminal(io.StringIO):
