@@ -125,6 +125,7 @@ def private_files(creds: Credentials, cluster: str) -> tuple[Path, Path] | None:
     import hashlib
     import os
 
+    from dmlctl import store
     from dmlctl.paths import state_dir
 
     if not creds.secure:
@@ -135,9 +136,5 @@ def private_files(creds: Credentials, cluster: str) -> tuple[Path, Path] | None:
     conf = "".join(f"{key} {value}\n" for key, value in creds.spark_conf().items())
     files = (directory / "spark-defaults.conf", directory / "h2o-password")
     for path, text in zip(files, (conf, creds.h2o_password or ""), strict=True):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        os.replace(tmp, path)
+        store.write(path, text, mode=0o600)
     return files

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dmlctl import store
 from dmlctl.errors import UsageError
 from dmlctl.paths import state_dir
 
@@ -89,14 +90,7 @@ def write(profile: Profile, path: Path) -> Path:
     path = path.expanduser()
     if path.is_dir():
         raise UsageError(f"{path} is a directory; give a file name for the profile")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(profile.to_dict(), out, indent=2)
-        out.write("\n")
-    os.replace(tmp, path)
+    store.save(path, profile.to_dict(), mode=0o600)
     return path
 
 

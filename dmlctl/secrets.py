@@ -53,12 +53,7 @@ def _private_dir(path: Path) -> Path:
 def _write_private(path: Path, data: bytes) -> None:
     """Write DATA to PATH, mode 0600 from the first byte on, replacing any earlier file."""
     _private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(tmp, path)
+    store.write(path, data, mode=0o600)
 
 
 def new_password() -> str:
