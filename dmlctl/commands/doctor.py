@@ -6,15 +6,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from dmlctl import doctor as checks
-from dmlctl import inventory
+from dmlctl import doctor, doctor_checks, inventory
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.console import err, out, print_json
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 
-def render(findings: list[checks.Finding]) -> Table:
+def render(findings: list[doctor.Finding]) -> Table:
     table = Table("host", "check", "result", "detail", "fix", box=None)
     table.columns[3].overflow = table.columns[4].overflow = "fold"
     for f in findings:
@@ -28,18 +27,18 @@ def doctor(inventory_path: Inventory = None, as_json: Json = False) -> None:
     inv = inventory.load_cached(inventory.resolve(inventory_path))
     inv.require_cluster_groups()
     started = time.monotonic()
-    plans = checks.plan(inv)
-    findings = checks.settings_findings(inv, plans)
+    plans = doctor.plan(inv)
+    findings = doctor.settings_findings(inv, plans)
     if as_json:
-        answers = checks.probe(inv.path, plans)
+        answers = doctor.probe(inv.path, plans)
     else:
         with err.status(f"probing {len(plans)} host(s)"):
-            answers = checks.probe(inv.path, plans)
-    findings += checks.evaluate(inv, plans, answers)
+            answers = doctor.probe(inv.path, plans)
+    findings += doctor_checks.evaluate(inv, plans, answers)
     seconds = time.monotonic() - started
-    failed = checks.failures(findings)
+    failed = doctor.failures(findings)
     if as_json:
-        print_json(checks.to_json(findings, seconds))
+        print_json(doctor.to_json(findings, seconds))
     else:
         out.print(render(findings))
         verdict = f"{len(failed)} failure(s)" if failed else "every host is ready"

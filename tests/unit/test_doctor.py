@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl import doctor
+from dmlctl import doctor, doctor_checks
 from dmlctl.inventory import ClusterInventory
 from dmlctl.paths import PROJECT_DIR
 
@@ -55,13 +55,17 @@ def _judge(inv, change=lambda host, answer: None, down=()):
             if host in down
             else ("ok", answer)
         )
-    return doctor.evaluate(inv, plans, answers)
+    return doctor_checks.evaluate(inv, plans, answers)
 
 
 def test_plan_names_each_hosts_engine_ports_and_peers():
     plans = doctor.plan(_inventory())
-    assert plans["n1"].ports == {"spark_master_port": 7077, "spark_master_webui_port": 8080,
-                                 "h2o_port": 54321, "h2o_port+1": 54322}  # fmt: skip
+    assert plans["n1"].ports == {
+        "spark_master_port": 7077,
+        "spark_master_webui_port": 8080,
+        "h2o_port": 54321,
+        "h2o_port+1": 54322,
+    }
     assert plans["n2"].ports["spark_worker_port"] == 7078
     assert ("n1", "spark_master_port", "10.0.0.1", 7077) in plans["n2"].peers
     assert ("n3", "h2o_port+1", "10.0.0.3", 54322) in plans["n2"].peers
@@ -77,8 +81,18 @@ def test_a_healthy_lab_has_no_failures():
 def test_a_foreign_listener_names_the_host_port_and_process():
     def squat(host, answer):
         if host == "n2":
-            answer["listeners"] = [{"address": "0.0.0.0", "port": 54321, "process": {
-                "pid": 4242, "name": "python3", "user": "root", "cmdline": "python3 -m http.server 54321"}}]  # fmt: skip
+            answer["listeners"] = [
+                {
+                    "address": "0.0.0.0",
+                    "port": 54321,
+                    "process": {
+                        "pid": 4242,
+                        "name": "python3",
+                        "user": "root",
+                        "cmdline": "python3 -m http.server 54321",
+                    },
+                }
+            ]
 
     [failure] = doctor.failures(_judge(_inventory(), squat))
     assert (failure.host, failure.check) == ("n2", "ports")
@@ -88,8 +102,18 @@ def test_a_foreign_listener_names_the_host_port_and_process():
 
 def test_dmlctls_own_services_may_hold_their_ports():
     def running(host, answer):
-        answer["listeners"] = [{"address": ADDRESSES[host], "port": 54321, "process": {
-            "pid": 7, "name": "java", "user": "h2o", "cmdline": "java -jar h2o.jar"}}]  # fmt: skip
+        answer["listeners"] = [
+            {
+                "address": ADDRESSES[host],
+                "port": 54321,
+                "process": {
+                    "pid": 7,
+                    "name": "java",
+                    "user": "h2o",
+                    "cmdline": "java -jar h2o.jar",
+                },
+            }
+        ]
 
     assert doctor.failures(_judge(_inventory(), running)) == []
 
@@ -147,10 +171,18 @@ def test_the_probe_on_this_machine_names_a_listeners_process():
         listener.bind(("0.0.0.0", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        spec = {"ports": [port], "peers": [["127.0.0.1", port], ["127.0.0.1", 1]],
-                "paths": ["/nonexistent/dmlctl"], "own_users": []}  # fmt: skip
-        result = subprocess.run([sys.executable, str(PROBE), json.dumps(spec)],
-                                capture_output=True, text=True, check=True)  # fmt: skip
+        spec = {
+            "ports": [port],
+            "peers": [["127.0.0.1", port], ["127.0.0.1", 1]],
+            "paths": ["/nonexistent/dmlctl"],
+            "own_users": [],
+        }
+        result = subprocess.run(
+            [sys.executable, str(PROBE), json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     answer = json.loads(result.stdout)
     [held] = answer["listeners"]
     assert held["port"] == port and held["process"]["pid"] > 0
