@@ -21,7 +21,7 @@ app.add_typer(lab.app, name="lab")
 for command in cluster.COMMANDS:
     app.command()(command)
 app.command()(status.status)
-app.command()(doctor.doctor)
+app.command("doctor")(doctor.doctor_command)
 app.command()(logs.logs)
 app.command()(submit.submit)
 app.command()(jobs.jobs)

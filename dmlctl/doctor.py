@@ -155,7 +155,9 @@ def settings_findings(inv: ClusterInventory, plans: dict[str, HostPlan]) -> list
 # ---------------------------------------------------------------- running the probe
 
 
-def probe(inventory_path: Path, plans: dict[str, HostPlan]) -> dict[str, tuple[str, dict | str]]:
+def probe(
+    inventory_path: Path, plans: dict[str, HostPlan], limit: str | None = None
+) -> dict[str, tuple[str, dict | str]]:
     """Per host: ("ok", the probe's JSON), ("unreachable", why) or ("failed", why)."""
     from dmlctl import runner
     from dmlctl.progress import failure_message
@@ -178,7 +180,11 @@ def probe(inventory_path: Path, plans: dict[str, HostPlan]) -> dict[str, tuple[s
 
     specs = {host: hp.probe_spec() for host, hp in plans.items()}
     runner.run_playbook(
-        "doctor.yml", inventory_path, on_event=on_event, extravars={"dmlctl_doctor_specs": specs}
+        "doctor.yml",
+        inventory_path,
+        on_event=on_event,
+        limit=limit,
+        extravars={"dmlctl_doctor_specs": specs},
     )
     return answers
 
