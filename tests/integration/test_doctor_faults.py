@@ -176,7 +176,9 @@ def test_a_stopped_machine_is_named_the_others_converge_and_it_heals_when_back(l
     code, model = lab.status()
     assert code == 1
     assert model["spark"]["status"] == "ALIVE"
-    assert model["spark"]["missing_workers"] == [node3["ip"]]
+    assert model["spark"]["missing_worker_names"] == [f"node3 ({node3['ip']})"]
+    human = lab.dmlctl("status", "-i", str(lab.inventory), timeout=60)
+    assert f"Spark worker node3 ({node3['ip']}) is not registered" in human.stdout
     assert any(p.startswith(f"node3 ({node3['ip']}") for p in model["h2o"]["problems"])
     assert {h["name"] for h in model["hosts"] if not h["reachable"]} == {"node3"}
 
