@@ -93,6 +93,7 @@ def _process(pid):
         user = str(uid)
     return {
         "pid": int(pid),
+        "uid": uid,
         "name": read("comm").strip(),
         "cmdline": read("cmdline").replace("\0", " ").strip()[:200],
         "user": user,
@@ -122,22 +123,37 @@ def listeners(ports):
             fields = row.split()
             address, port = fields[1].rsplit(":", 1)
             if fields[3] == "0A" and int(port, 16) in wanted:
-                sockets[fields[9]] = {"address": _hex_address(address), "port": int(port, 16)}
-    holders = {}
-    if sockets:
-        for pid in filter(str.isdigit, os.listdir("/proc")):
+                sockets[fields[9]] = {
+                    "address": _hex_address(address),
+                    "port": int(port, 16),
+                    "uid": int(fields[7]),
+                }
+    holders, by_uid = {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")) if sockets else ():
+        process = _process(pid)
+        by_uid.setdefault(process.pop("uid"), []).append(process)
+        try:
+            fds = os.listdir("/proc/%s/fd" % pid)
+        except OSError:
+            continue  # without CAP_SYS_PTRACE (containers) other users' fds are hidden
+        for fd in fds:
             try:
-                fds = os.listdir("/proc/%s/fd" % pid)
+                target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
             except OSError:
                 continue
-            for fd in fds:
-                try:
-                    target = os.readlink("/proc/%s/fd/%s" % (pid, fd))
-                except OSError:
-                    continue
-                if target.startswith("socket:[") and target[8:-1] in sockets:
-                    holders.setdefault(target[8:-1], _process(pid))
-    return [dict(found, process=holders.get(inode)) for inode, found in sockets.items()]
+            if target.startswith("socket:[") and target[8:-1] in sockets:
+                holders.setdefault(target[8:-1], process)
+    found = []
+    for inode, listener in sockets.items():
+        uid = listener.pop("uid")
+        holder = holders.get(inode)
+        if holder is None:
+            # The socket's owner is certain; among its processes, prefer one naming the port.
+            candidates = by_uid.get(uid, [])
+            naming = [p for p in candidates if str(listener["port"]) in p["cmdline"]]
+            holder = (naming or candidates or [None])[0]
+        found.append(dict(listener, process=holder))
+    return found
 
 
 def own_rss_mb(users):
@@ -161,7 +177,7 @@ def addresses():
 
 
 def reach(peers):
-    """TCP connect to every peer at once: open, refused (reachable, nothing listening) or why not."""
+    """TCP connect to every peer at once: open, refused (reachable, none listening) or why not."""
     results = [None] * len(peers)
 
     def connect(index, address, port):
