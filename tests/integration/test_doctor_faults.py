@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from dmlctl import podman
+
 pytestmark = pytest.mark.integration
 
 DMLCTL = str(Path(sys.executable).parent / "dmlctl")
@@ -40,7 +42,9 @@ class Lab:
         return next(n for n in nodes if n["name"] == name)
 
     def podman(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["podman", *args], capture_output=True, text=True, check=True)
+        return subprocess.run(
+            ["podman", *args], capture_output=True, text=True, env=podman.env(), check=True
+        )
 
     def doctor(self) -> tuple[int, dict]:
         result = self.dmlctl("doctor", "--json", "-i", str(self.inventory), timeout=120)
