@@ -191,7 +191,7 @@ def _ports(host: str, hp: HostPlan, seen: dict) -> Finding:
         process = listener.get("process") or {}
         label = f"{listener['port']} ({'/'.join(names_by_port.get(listener['port'], []))})"
         if process.get("user") in hp.own_users and process.get("name") == "java":
-            own.append(f"{label} {process['user']}")
+            own.append(process["user"])
         else:
             who = (
                 f"{process.get('name')} (pid {process.get('pid')}, user {process.get('user')}: "
@@ -214,7 +214,7 @@ def _ports(host: str, hp: HostPlan, seen: dict) -> Finding:
             host,
             "ports",
             "ok",
-            f"{ports}; in use by dmlctl's services: " + ", ".join(sorted(set(own))),
+            f"{ports}: free or held by dmlctl's own services ({', '.join(sorted(set(own)))})",
         )
     return Finding(host, "ports", "ok", f"{ports} free")
 

@@ -84,7 +84,9 @@ def test_doctor_passes_on_a_fresh_lab_and_on_the_deployed_one(lab):
     code, report = lab.doctor()
     assert code == 0, _failures(report)
     ports = {c["host"]: c["detail"] for c in report["checks"] if c["check"] == "ports"}
-    assert "in use by dmlctl's services" in ports["node2"] and "54321" in ports["node2"]
+    assert (
+        "held by dmlctl's own services (h2o, spark)" in ports["node2"] and "54321" in ports["node2"]
+    )
 
 
 def test_a_foreign_listener_fails_doctor_and_stops_deploy_before_any_change(lab):
