@@ -7,13 +7,14 @@ failure.
 `settings_findings` needs no machine at all: deploy runs it before changing anything.
 """
 
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dmlctl.inventory import ClusterInventory
-from dmlctl.status import role_default
+from dmlctl.paths import PROJECT_DIR
 
 _SIZE = re.compile(r"^([0-9]+)([mMgG]?)$")
 
@@ -48,6 +49,19 @@ class HostPlan:
             "paths": list(self.paths.values()),
             "own_users": self.own_users,
         }
+
+
+@functools.cache
+def role_default(role: str, name: str):
+    """A role's plain default (templated defaults, which need facts, give None)."""
+    import yaml
+
+    path = PROJECT_DIR / "roles" / role / "defaults" / "main.yml"
+    try:
+        value = (yaml.safe_load(path.read_text()) or {}).get(name)
+    except FileNotFoundError:
+        return None
+    return None if isinstance(value, str) and "{{" in value else value
 
 
 def setting(inv: ClusterInventory, host: str, role: str, name: str, fallback=None):
