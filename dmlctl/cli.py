@@ -5,7 +5,7 @@ import sys
 import typer
 
 from dmlctl import __version__
-from dmlctl.commands import cluster, demo, jobs, lab, logs, status, submit
+from dmlctl.commands import cluster, demo, doctor, jobs, lab, logs, status, submit
 from dmlctl.console import err
 from dmlctl.errors import DmlctlError
 
@@ -21,6 +21,7 @@ app.add_typer(lab.app, name="lab")
 for command in cluster.COMMANDS:
     app.command()(command)
 app.command()(status.status)
+app.command("doctor")(doctor.doctor_command)
 app.command()(logs.logs)
 app.command()(submit.submit)
 app.command()(jobs.jobs)

@@ -133,6 +133,12 @@ def spark_status(ends: Endpoints, master_json: dict | None, error: str | None) -
     return status
 
 
+def worker_names(inv: ClusterInventory, addresses: list[str]) -> list[str]:
+    """Missing workers as the inventory names them: "node3 (10.89.0.4)"."""
+    by_address = {inv.address(h): h for h in inv.group("spark_workers")}
+    return [f"{by_address[a]} ({a})" if a in by_address else a for a in addresses]
+
+
 def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
     """Combine every node's own view of the cloud: each must see all expected members."""
     name = ends.h2o_cluster_name
@@ -214,6 +220,7 @@ def collect(inv: ClusterInventory, timeout: float = TIMEOUT, ends: Endpoints | N
             for host in inv.hosts
         }
         spark = spark_status(ends, *spark_future.result())
+        spark["missing_worker_names"] = worker_names(inv, spark["missing_workers"])
         h2o = h2o_status(ends, {k: f.result() for k, f in cloud_futures.items()})
         hosts = [{"name": h, "reachable": f.result()} for h, f in reach_futures.items()]
     return {

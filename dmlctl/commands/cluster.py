@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dmlctl import engines, inventory, runner, staging, store
+from dmlctl.commands.doctor import check_before_deploy
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.console import err, print_json
 from dmlctl.errors import UsageError
@@ -54,8 +55,11 @@ def run_playbook(
     extravars: dict | None = None,
     as_json: bool = False,
     verbose: bool = False,
+    precheck: bool = False,
 ) -> None:
     """Validate the inventory, run the playbook with a live view, print the recap.
+
+    With `precheck`, doctor's checks run first and stop it before anything changes.
 
     Exits 1 when any host failed or was unreachable.
     """
@@ -67,6 +71,8 @@ def run_playbook(
             f"--limit {limit!r} matches no host in {path}.",
             hint=f"hosts: {', '.join(inv.hosts)}; groups: {', '.join(sorted(inv.groups))}",
         )
+    if precheck:
+        check_before_deploy(inv, limit, as_json)
     staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
     with PlaybookView(progress, err, live=not (verbose or as_json)) as view:
@@ -106,7 +112,13 @@ def deploy(
     Safe to run again: an up-to-date cluster reports no changes.
     """
     run_playbook(
-        "deploy.yml", inventory_path, limit=limit, check=check, as_json=as_json, verbose=verbose
+        "deploy.yml",
+        inventory_path,
+        limit=limit,
+        check=check,
+        as_json=as_json,
+        verbose=verbose,
+        precheck=True,
     )
 
 
