@@ -78,6 +78,14 @@ def bench_status(results: dict) -> None:
     results["status"] = {**summary(samples), "target_s": 0.5}
 
 
+def bench_doctor(results: dict) -> None:
+    """`dmlctl doctor` against the deployed 3-node lab: every check of every host, in parallel."""
+    _ensure_deployed()
+    dmlctl("doctor", "-i", inventory())  # warm the inventory cache and SSH connections
+    samples = [timed(lambda: dmlctl("doctor", "-i", inventory())) for _ in range(10)]
+    results["doctor"] = {**summary(samples), "target_s": 5}
+
+
 _deployed = False
 
 
@@ -432,6 +440,7 @@ FIGURES: dict[str, Callable[[dict], None]] = {
     "redeploy": bench_redeploy,
     "ready": bench_ready,
     "status": bench_status,
+    "doctor": bench_doctor,
     "help": bench_help,
     "submit": bench_submit,
     "concurrent": bench_concurrent,

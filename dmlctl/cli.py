@@ -11,6 +11,7 @@ from dmlctl.commands import (
     cluster,
     data,
     demo,
+    doctor,
     env,
     jobs,
     lab,
@@ -35,6 +36,7 @@ app.add_typer(data.app, name="data")
 for command in cluster.COMMANDS:
     app.command()(command)
 app.command()(status.status)
+app.command("doctor")(doctor.doctor_command)
 app.command()(logs.logs)
 app.command()(submit.submit)
 app.command()(jobs.jobs)

@@ -186,6 +186,14 @@ def cloud_formed(views: list[dict], now: float | None = None) -> tuple[str | Non
     return _iso((now - seconds) * 1000), round(seconds)
 
 
+def worker_names(inv: ClusterInventory | None, addresses: list[str]) -> list[str]:
+    """Missing workers as the inventory names them: "node3 (10.89.0.4)" (a profile has no names)."""
+    if inv is None:
+        return list(addresses)
+    by_address = {inv.address(h): h for h in inv.group("spark_workers")}
+    return [f"{by_address[a]} ({a})" if a in by_address else a for a in addresses]
+
+
 def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
     """Combine every node's own view of the cloud: each must see all expected members."""
     name = ends.h2o_cluster_name
@@ -313,6 +321,7 @@ def collect(
         }
         spark = spark_status(ends, *spark_future.result())
         clouds = {k: f.result() for k, f in cloud_futures.items()}
+        spark["missing_worker_names"] = worker_names(inv, spark["missing_workers"])
         h2o = h2o_status(ends, clouds)
         hosts = [{"name": h, "reachable": f.result()} for h, f in reach_futures.items()]
         security = security_facts(creds, clouds, anonymous.result(), rest.result())

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from dmlctl import engines, inventory, runner, security, staging, store
+from dmlctl.commands.doctor import check_before_deploy
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.confirm import Yes, confirm
 from dmlctl.console import err, print_json
@@ -79,17 +80,21 @@ def run_playbook(
     destroys: str | None = None,
     yes: bool = False,
     insecure: bool | None = None,
+    precheck: bool = False,
 ) -> None:
     """Validate the inventory, run the playbook with a live view, print the recap.
 
     A playbook that DESTROYS something (a phrase: "remove Spark") runs only once confirmed
     (`dmlctl.confirm`), unless it is a check run. INSECURE: see security.playbook_vars (None
-    keeps the mode of the last deploy). Exits 1 when any host failed or was unreachable.
+    keeps the mode of the last deploy). With PRECHECK, doctor's checks run first and
+    stop it before anything changes. Exits 1 when any host failed or was unreachable.
     """
     path = inventory.resolve(inventory_path)
     inv = inventory.load(path)
     inv.require_cluster_groups()
     hosts = _selected_hosts(inv, limit)
+    if precheck:  # before anything changes, the controller's secrets included
+        check_before_deploy(inv, limit, as_json)
     if destroys and not check:
         confirm(f"{destroys} on {len(hosts)} hosts ({', '.join(hosts)})", yes=yes)
     if playbook in SECURED_PLAYBOOKS:
@@ -155,6 +160,7 @@ def deploy(
         as_json=as_json,
         verbose=verbose,
         insecure=insecure,
+        precheck=True,
     )
 
 

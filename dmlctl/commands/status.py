@@ -110,7 +110,8 @@ def render(model: dict) -> RenderableType:
     problems = [*h2o["problems"]]
     if spark.get("error"):
         problems.append(f"Spark master {spark['ui']} does not answer: {spark['error']}")
-    problems += [f"Spark worker {host} is not registered" for host in spark["missing_workers"]]
+    missing = spark.get("missing_worker_names", spark["missing_workers"])
+    problems += [f"Spark worker {worker} is not registered" for worker in missing]
     problems += [
         f"host {h['name']} is unreachable (ssh)" for h in model["hosts"] if not h["reachable"]
     ]

@@ -97,3 +97,25 @@ def test_limit_that_ansible_refuses(capsys, tmp_path):
         "No hosts matched the subscripted pattern 'spark_workers[5]'."
     )
     assert len(lines) == 2
+
+
+@pytest.mark.parametrize("missing", ["spark_master", "h2o_nodes"])
+def test_doctor_on_an_inventory_without_a_cluster(capsys, tmp_path, missing):
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(GOOD.replace(f"[{missing}]", "[something_else]"))
+    code, lines = _run(capsys, "doctor", "-i", str(inv))
+    assert code == 2
+    assert lines[0] == f"error: inventory {inv} has no hosts in {missing}."
+
+
+def test_deploy_with_colliding_ports_stops_before_any_playbook(capsys, tmp_path, monkeypatch):
+    from dmlctl import doctor
+
+    monkeypatch.setattr(doctor, "probe", lambda *a, **k: {})  # every host unreachable
+    inv = tmp_path / "hosts.ini"
+    inv.write_text(
+        GOOD.replace("node1 ansible_host=127.0.0.1", "node1 ansible_host=127.0.0.1 h2o_port=8080")
+    )
+    code, lines = _run(capsys, "deploy", "-i", str(inv))
+    assert code == 1
+    assert "stopped before changing anything" in " ".join(lines)

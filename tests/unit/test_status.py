@@ -164,3 +164,8 @@ def test_endpoints_from_an_inventory_file_with_templated_and_group_variables(tmp
     assert ends.h2o_cluster_name == "c-2"
     assert ends.spark_ui == "http://10.0.0.1:8080"
     assert ends.spark_workers == ("10.0.0.2",)
+
+
+def test_missing_workers_are_named_as_the_inventory_names_them():
+    inv = _inventory()
+    assert status.worker_names(inv, ["127.0.0.2", "10.9.9.9"]) == ["w1 (127.0.0.2)", "10.9.9.9"]

@@ -1,0 +1,220 @@
+"""`dmlctl doctor`: is every machine fit for a deploy? Plain functions over an inventory.
+
+`plan` says what to look at on each host (engine ports, peers to reach, install paths),
+`probe` runs playbooks/doctor.yml (one raw task per host, all hosts at once) and returns what
+each host answered; dmlctl.doctor_checks turns those answers into findings, a fix for every
+failure.
+`settings_findings` needs no machine at all: deploy runs it before changing anything.
+"""
+
+import functools
+import importlib.util
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dmlctl.inventory import ClusterInventory
+from dmlctl.paths import ROLES_DIR
+
+
+@dataclass(frozen=True)
+class Finding:
+    host: str
+    check: str
+    status: str  # ok | warn | fail
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class HostPlan:
+    """What doctor looks at on one host."""
+
+    engines: list[str]
+    python: str
+    ports: dict[str, int] = field(default_factory=dict)  # setting name -> port
+    peers: list[tuple[str, str, str, int]] = field(
+        default_factory=list
+    )  # host, setting, addr, port
+    paths: dict[str, str] = field(default_factory=dict)  # engine -> install root
+    own_users: list[str] = field(default_factory=list)
+
+    def probe_spec(self) -> dict:
+        return {
+            "python": self.python,
+            "ports": sorted(set(self.ports.values())),
+            "peers": [[address, port] for _, _, address, port in self.peers],
+            "paths": list(self.paths.values()),
+            "own_users": self.own_users,
+        }
+
+
+@functools.cache
+def role_default(role: str, name: str):
+    """A role's plain default (templated defaults, which need facts, give None)."""
+    import yaml
+
+    path = ROLES_DIR / role / "defaults" / "main.yml"
+    try:
+        value = (yaml.safe_load(path.read_text()) or {}).get(name)
+    except FileNotFoundError:
+        return None
+    return None if isinstance(value, str) and "{{" in value else value
+
+
+def setting(inv: ClusterInventory, host: str, role: str, name: str, fallback=None):
+    """A host's value of a role variable: the inventory's, else the role's plain default."""
+    value = inv.var(host, name)
+    if value is None or (isinstance(value, str) and "{{" in value):
+        value = role_default(role, name)
+    return fallback if value is None else value
+
+
+def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
+    master = inv.group("spark_master")[0]
+    plans = {}
+    for host in inv.hosts:
+        is_master = host in inv.group("spark_master")
+        is_worker = host in inv.group("spark_workers")
+        is_h2o = host in inv.group("h2o_nodes")
+        engines = (["spark"] if is_master or is_worker else []) + (["h2o"] if is_h2o else [])
+        python = str(setting(inv, host, "spark", "spark_python", "/usr/bin/python3"))
+        hp = HostPlan(engines=engines, python=python if engines[:1] == ["spark"] else "python3")
+        spark_port = int(setting(inv, master, "spark", "spark_master_port", 7077))
+        if is_master:
+            for name in ("spark_master_port", "spark_master_webui_port"):
+                hp.ports[name] = int(setting(inv, host, "spark", name))
+            if str(setting(inv, host, "spark", "spark_master_rest_enabled", False)).lower() in (
+                "true",
+                "yes",
+                "1",
+            ):
+                hp.ports["spark_master_rest_port"] = int(
+                    setting(inv, host, "spark", "spark_master_rest_port", 6066)
+                )
+        if is_worker:
+            for name in ("spark_worker_port", "spark_worker_webui_port"):
+                hp.ports[name] = int(setting(inv, host, "spark", name))
+            if host != master:
+                hp.peers.append((master, "spark_master_port", inv.address(master), spark_port))
+        if is_h2o:
+            port = int(setting(inv, host, "h2o", "h2o_port", 54321))
+            hp.ports["h2o_port"], hp.ports["h2o_port+1"] = port, port + 1
+            for peer in inv.group("h2o_nodes"):
+                if peer != host:
+                    peer_port = int(setting(inv, peer, "h2o", "h2o_port", 54321))
+                    hp.peers.append((peer, "h2o_port", inv.address(peer), peer_port))
+                    hp.peers.append((peer, "h2o_port+1", inv.address(peer), peer_port + 1))
+        for engine in engines:
+            hp.paths[engine] = str(setting(inv, host, engine, f"{engine}_install_root"))
+            hp.own_users.append(str(setting(inv, host, engine, f"{engine}_user", engine)))
+        plans[host] = hp
+    return plans
+
+
+@functools.cache
+def _role_filters():
+    """The roles' own filter module, so doctor reads sizes exactly as a deploy does."""
+    path = ROLES_DIR / "common" / "filter_plugins" / "dmlctl_filters.py"
+    spec = importlib.util.spec_from_file_location("dmlctl_role_filters", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def size_mb(value) -> int | None:
+    """A role's memory size ("512m", "2g", "1.5G"; a bare number is MiB) in MiB; None when it is
+    not one."""
+    return _role_filters().size_mib(value) or None
+
+
+def settings_findings(inv: ClusterInventory, plans: dict[str, HostPlan]) -> list[Finding]:
+    """What is wrong in the inventory itself (no machine needed): sizes and port collisions."""
+    findings = []
+    for host, hp in plans.items():
+        for name in ("spark_daemon_memory", "spark_worker_memory", "h2o_max_heap"):
+            value = inv.var(host, name)
+            if value is not None and "{{" not in str(value) and size_mb(value) is None:
+                findings.append(
+                    Finding(
+                        host,
+                        "settings",
+                        "fail",
+                        f"{name}={value} is not a size",
+                        "write it like 512m or 2g",
+                    )
+                )
+        by_port: dict[int, list[str]] = {}
+        for name, port in hp.ports.items():
+            by_port.setdefault(port, []).append(name)
+            if not 1 <= port <= 65535:
+                findings.append(
+                    Finding(
+                        host,
+                        "settings",
+                        "fail",
+                        f"{name}={port} is not a port",
+                        "use a TCP port 1-65535",
+                    )
+                )
+        for port, names in by_port.items():
+            if len(names) > 1:
+                findings.append(
+                    Finding(
+                        host,
+                        "settings",
+                        "fail",
+                        f"port {port} is both {' and '.join(names)}",
+                        "give each engine port its own number in the inventory",
+                    )
+                )
+    return findings
+
+
+# ---------------------------------------------------------------- running the probe
+
+
+def probe(
+    inventory_path: Path, plans: dict[str, HostPlan], limit: str | None = None
+) -> dict[str, tuple[str, dict | str]]:
+    """Per host: ("ok", the probe's JSON), ("unreachable", why) or ("failed", why)."""
+    from dmlctl import runner
+    from dmlctl.progress import failure_message
+
+    answers: dict[str, tuple[str, dict | str]] = {}
+
+    def on_event(event: dict) -> None:
+        data = event.get("event_data", {})
+        kind, host, result = event.get("event"), data.get("host"), data.get("res") or {}
+        if kind == "runner_on_ok":
+            lines = [line for line in result.get("stdout", "").splitlines() if line.startswith("{")]
+            try:
+                answers[host] = ("ok", json.loads(lines[-1]))
+            except (IndexError, ValueError):
+                answers[host] = ("failed", "the probe printed no JSON: " + result.get("stdout", ""))
+        elif kind == "runner_on_unreachable":
+            answers[host] = ("unreachable", failure_message(result))
+        elif kind == "runner_on_failed":
+            answers[host] = ("failed", failure_message(result))
+
+    specs = {host: hp.probe_spec() for host, hp in plans.items()}
+    runner.run_playbook(
+        "doctor.yml",
+        inventory_path,
+        on_event=on_event,
+        limit=limit,
+        extravars={"dmlctl_doctor_specs": specs},
+    )
+    return answers
+
+
+def failures(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.status == "fail"]
+
+
+def to_json(findings: list[Finding], seconds: float) -> dict:
+    return {
+        "ok": not failures(findings),
+        "seconds": round(seconds, 3),
+        "checks": [asdict(f) for f in findings],
+    }

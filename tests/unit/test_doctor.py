@@ -1,0 +1,199 @@
+"""doctor: the probe on this machine, and the judging of recorded answers."""
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dmlctl import doctor, doctor_checks
+from dmlctl.inventory import ClusterInventory
+from dmlctl.paths import PLAYBOOK_DIR
+
+PROBE = PLAYBOOK_DIR / "files" / "doctor_probe.py"
+ADDRESSES = {"n1": "10.0.0.1", "n2": "10.0.0.2", "n3": "10.0.0.3"}
+
+
+def _inventory(**node1_vars) -> ClusterInventory:
+    hostvars = {name: {"ansible_host": ip} for name, ip in ADDRESSES.items()}
+    hostvars["n1"].update(node1_vars)
+    return ClusterInventory(
+        path=Path("inv.ini"),
+        groups={
+            "spark_master": ["n1"],
+            "spark_workers": ["n2", "n3"],
+            "h2o_nodes": ["n1", "n2", "n3"],
+        },
+        hostvars=hostvars,
+    )
+
+
+def _healthy_answer(host: str, hp: doctor.HostPlan) -> dict:
+    return {
+        "python": [*sys.version_info[:3]],
+        "os": {"id": "debian", "id_like": "", "pretty": "Debian 12", "systemd": True},
+        "java": {"executable": "/usr/lib/jvm/java-17/bin/java", "version": "17.0.13"},
+        "memory": {"total_mb": 16000, "available_mb": 12000},
+        "own_rss_mb": 0,
+        "disk": [{"path": p, "checked": "/opt", "free_mb": 50000} for p in hp.paths.values()],
+        "listeners": [],
+        "addresses": ["127.0.0.1", ADDRESSES[host]],
+        "peers": [{"address": a, "port": p, "result": "refused"} for _, _, a, p in hp.peers],
+    }
+
+
+def _judge(inv, change=lambda host, answer: None, down=()):
+    plans = doctor.plan(inv)
+    answers = {}
+    for host, hp in plans.items():
+        answer = _healthy_answer(host, hp)
+        change(host, answer)
+        answers[host] = (
+            ("unreachable", "ssh: connect to host: No route to host")
+            if host in down
+            else ("ok", answer)
+        )
+    return doctor_checks.evaluate(inv, plans, answers)
+
+
+def test_plan_names_each_hosts_engine_ports_and_peers():
+    plans = doctor.plan(_inventory())
+    assert plans["n1"].ports == {
+        "spark_master_port": 7077,
+        "spark_master_webui_port": 8080,
+        "h2o_port": 54321,
+        "h2o_port+1": 54322,
+    }
+    assert plans["n2"].ports["spark_worker_port"] == 7078
+    assert ("n1", "spark_master_port", "10.0.0.1", 7077) in plans["n2"].peers
+    assert ("n3", "h2o_port+1", "10.0.0.3", 54322) in plans["n2"].peers
+    assert plans["n1"].own_users == ["spark", "h2o"]
+
+
+def test_a_healthy_lab_has_no_failures():
+    findings = _judge(_inventory())
+    assert doctor.failures(findings) == []
+    assert {f.check for f in findings} >= {"ssh+sudo", "python", "java", "ports", "reach"}
+
+
+def test_a_foreign_listener_names_the_host_port_and_process():
+    def squat(host, answer):
+        if host == "n2":
+            answer["listeners"] = [
+                {
+                    "address": "0.0.0.0",
+                    "port": 54321,
+                    "process": {
+                        "pid": 4242,
+                        "name": "python3",
+                        "user": "root",
+                        "cmdline": "python3 -m http.server 54321",
+                    },
+                }
+            ]
+
+    [failure] = doctor.failures(_judge(_inventory(), squat))
+    assert (failure.host, failure.check) == ("n2", "ports")
+    assert "54321 (h2o_port)" in failure.detail and "python3 (pid 4242" in failure.detail
+    assert failure.fix
+
+
+def test_dmlctls_own_services_may_hold_their_ports():
+    def running(host, answer):
+        answer["listeners"] = [
+            {
+                "address": ADDRESSES[host],
+                "port": 54321,
+                "process": {
+                    "pid": 7,
+                    "name": "java",
+                    "user": "h2o",
+                    "cmdline": "java -jar h2o.jar",
+                },
+            }
+        ]
+
+    assert doctor.failures(_judge(_inventory(), running)) == []
+
+
+def test_an_unreachable_host_is_named_once_and_not_blamed_on_its_peers():
+    def cut(host, answer):
+        for peer in answer["peers"]:
+            if peer["address"] == ADDRESSES["n3"]:
+                peer["result"] = "No route to host"
+
+    failures = doctor.failures(_judge(_inventory(), cut, down={"n3"}))
+    assert [(f.host, f.check) for f in failures] == [("n3", "ssh")]
+    assert "No route to host" in failures[0].detail
+
+
+def test_a_firewalled_peer_port_fails_reach():
+    def cut(host, answer):
+        if host == "n2":
+            answer["peers"][0]["result"] = "timed out"
+
+    [failure] = doctor.failures(_judge(_inventory(), cut))
+    assert (failure.host, failure.check) == ("n2", "reach")
+    assert "n1 10.0.0.1:7077 (spark_master_port): timed out" in failure.detail
+
+
+@pytest.mark.parametrize(
+    ("change", "check", "words"),
+    [
+        (lambda a: a.update(python=[3, 9, 2]), "python", "refuses a mismatch"),
+        (lambda a: a.update(python=None), "python", "no /usr/bin/python3"),
+        (lambda a: a["java"].update(version="11.0.2"), "java", "need 17-17"),
+        (lambda a: a["os"].update(id="alpine", pretty="Alpine"), "os", "not a supported OS"),
+        (lambda a: a["memory"].update(total_mb=3000), "memory", "has 3000 MiB"),
+        (lambda a: a["disk"][0].update(free_mb=100), "disk", "100 MiB free"),
+        (lambda a: a.update(addresses=["10.9.9.9"]), "address", "not an address of this host"),
+    ],
+)
+def test_each_failure_says_what_and_how_to_fix(change, check, words):
+    [failure] = doctor.failures(_judge(_inventory(), lambda h, a: change(a) if h == "n2" else None))
+    assert (failure.host, failure.check) == ("n2", check)
+    assert words in failure.detail and failure.fix
+
+
+def test_settings_catch_colliding_ports_and_bad_sizes_without_a_machine():
+    inv = _inventory(h2o_port=8080, h2o_max_heap="lots")
+    failures = doctor.settings_findings(inv, doctor.plan(inv))
+    assert {f.detail for f in failures} == {
+        "h2o_max_heap=lots is not a size",
+        "port 8080 is both spark_master_webui_port and h2o_port",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "mib"), [("512m", 512), ("2g", 2048), ("1.5G", 1536), ("768", 768), ("lots", None)]
+)
+def test_sizes_are_read_as_the_roles_read_them(value, mib):
+    assert doctor.size_mb(value) == mib
+
+
+def test_the_probe_on_this_machine_names_a_listeners_process():
+    with socket.socket() as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        spec = {
+            "ports": [port],
+            "peers": [["127.0.0.1", port], ["127.0.0.1", 1]],
+            "paths": ["/nonexistent/dmlctl"],
+            "own_users": [],
+        }
+        result = subprocess.run(
+            [sys.executable, str(PROBE), json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    answer = json.loads(result.stdout)
+    [held] = answer["listeners"]
+    assert held["port"] == port and held["process"]["pid"] > 0
+    assert [p["result"] for p in answer["peers"]] == ["open", "refused"]
+    assert answer["disk"][0]["checked"] == "/"
+    assert answer["python"][:2] == list(sys.version_info[:2])
+    assert answer["memory"]["total_mb"] > 0
