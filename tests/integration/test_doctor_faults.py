@@ -68,7 +68,7 @@ def lab(tmp_path_factory):
     try:
         yield lab
     finally:
-        lab.dmlctl("lab", "down", "--name", lab.name)
+        lab.dmlctl("lab", "down", "--yes", "--name", lab.name)
 
 
 def test_doctor_passes_on_a_fresh_lab_and_on_the_deployed_one(lab):
