@@ -200,7 +200,7 @@ def bench_security(results: dict) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for i in range(2):
             for mode in ("secure", "insecure")[:: 1 if i % 2 == 0 else -1]:
-                dmlctl("lab", "down", "--name", LAB, check=False)
+                dmlctl("lab", "down", "--yes", "--name", LAB, check=False)
                 dmlctl("lab", "up", "--nodes", "3", "--name", LAB)
                 flags = ["--insecure"] if mode == "insecure" else []
                 deploys[mode].append(timed(dmlctl, "deploy", "-i", inventory(), *flags))
