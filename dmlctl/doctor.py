@@ -49,27 +49,6 @@ class HostPlan:
         }
 
 
-@functools.cache
-def role_default(role: str, name: str):
-    """A role's plain default (templated defaults, which need facts, give None)."""
-    import yaml
-
-    path = ROLES_DIR / role / "defaults" / "main.yml"
-    try:
-        value = (yaml.safe_load(path.read_text()) or {}).get(name)
-    except FileNotFoundError:
-        return None
-    return None if isinstance(value, str) and "{{" in value else value
-
-
-def setting(inv: ClusterInventory, host: str, role: str, name: str, fallback=None):
-    """A host's value of a role variable: the inventory's, else the role's plain default."""
-    value = inv.var(host, name)
-    if value is None or (isinstance(value, str) and "{{" in value):
-        value = role_default(role, name)
-    return fallback if value is None else value
-
-
 def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
     master = inv.group("spark_master")[0]
     plans = {}
@@ -78,36 +57,36 @@ def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
         is_worker = host in inv.group("spark_workers")
         is_h2o = host in inv.group("h2o_nodes")
         engines = (["spark"] if is_master or is_worker else []) + (["h2o"] if is_h2o else [])
-        python = str(setting(inv, host, "spark", "spark_python", "/usr/bin/python3"))
+        python = str(inv.setting(host, "spark_python"))
         hp = HostPlan(engines=engines, python=python if engines[:1] == ["spark"] else "python3")
-        spark_port = int(setting(inv, master, "spark", "spark_master_port", 7077))
+        spark_port = int(inv.setting(master, "spark_master_port"))
         if is_master:
             for name in ("spark_master_port", "spark_master_webui_port"):
-                hp.ports[name] = int(setting(inv, host, "spark", name))
-            if str(setting(inv, host, "spark", "spark_master_rest_enabled", False)).lower() in (
+                hp.ports[name] = int(inv.setting(host, name))
+            if str(inv.setting(host, "spark_master_rest_enabled")).lower() in (
                 "true",
                 "yes",
                 "1",
             ):
                 hp.ports["spark_master_rest_port"] = int(
-                    setting(inv, host, "spark", "spark_master_rest_port", 6066)
+                    inv.setting(host, "spark_master_rest_port")
                 )
         if is_worker:
             for name in ("spark_worker_port", "spark_worker_webui_port"):
-                hp.ports[name] = int(setting(inv, host, "spark", name))
+                hp.ports[name] = int(inv.setting(host, name))
             if host != master:
                 hp.peers.append((master, "spark_master_port", inv.address(master), spark_port))
         if is_h2o:
-            port = int(setting(inv, host, "h2o", "h2o_port", 54321))
+            port = int(inv.setting(host, "h2o_port"))
             hp.ports["h2o_port"], hp.ports["h2o_port+1"] = port, port + 1
             for peer in inv.group("h2o_nodes"):
                 if peer != host:
-                    peer_port = int(setting(inv, peer, "h2o", "h2o_port", 54321))
+                    peer_port = int(inv.setting(peer, "h2o_port"))
                     hp.peers.append((peer, "h2o_port", inv.address(peer), peer_port))
                     hp.peers.append((peer, "h2o_port+1", inv.address(peer), peer_port + 1))
         for engine in engines:
-            hp.paths[engine] = str(setting(inv, host, engine, f"{engine}_install_root"))
-            hp.own_users.append(str(setting(inv, host, engine, f"{engine}_user", engine)))
+            hp.paths[engine] = str(inv.setting(host, f"{engine}_install_root"))
+            hp.own_users.append(str(inv.setting(host, f"{engine}_user")))
         plans[host] = hp
     return plans
 

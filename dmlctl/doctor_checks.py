@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from dmlctl.doctor import Finding, HostPlan, setting, size_mb
+from dmlctl.doctor import Finding, HostPlan, size_mb
 from dmlctl.inventory import ClusterInventory
 
 # Java majors each engine accepts: [lowest, highest] (as roles/java/vars/main.yml).
@@ -72,7 +72,7 @@ def _os(host: str, seen: dict) -> Finding:
 
 
 def _java(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Finding:
-    wanted = setting(inv, host, "java", "java_major_version", 17)
+    wanted = inv.setting(host, "java_major_version")
     found = seen.get("java")
     major = java_major(found["version"]) if found else None
     if major is None:
@@ -121,13 +121,13 @@ def _memory(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Findi
     needs = {}
     is_master, is_worker = host in inv.group("spark_master"), host in inv.group("spark_workers")
     if "spark" in hp.engines:
-        daemon = size_mb(setting(inv, host, "spark", "spark_daemon_memory", "1g")) or 1024
+        daemon = size_mb(inv.setting(host, "spark_daemon_memory")) or 1024
         needs["Spark daemons"] = daemon * (is_master + is_worker)
         if is_worker:
-            worker = size_mb(setting(inv, host, "spark", "spark_worker_memory", ""))
+            worker = size_mb(inv.setting(host, "spark_worker_memory"))
             needs["spark_worker_memory"] = worker or max(int(total * 0.5), 512)
     if "h2o" in hp.engines:
-        heap = size_mb(setting(inv, host, "h2o", "h2o_max_heap", ""))
+        heap = size_mb(inv.setting(host, "h2o_max_heap"))
         needs["h2o_max_heap"] = heap or max(int(total * 0.25), 512)
     need = sum(needs.values())
     parts = ", ".join(f"{name} {mb}" for name, mb in needs.items())
@@ -223,7 +223,7 @@ def _address(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Find
     ansible_host = inv.address(host)
     wanted = {}
     for engine in hp.engines:
-        explicit = setting(inv, host, engine, f"{engine}_bind_address")
+        explicit = inv.setting(host, f"{engine}_bind_address")
         try:
             ipaddress.IPv4Address(str(explicit or ansible_host))
             wanted[engine] = str(explicit or ansible_host)

@@ -2,10 +2,13 @@
 
 Each fact lives here once: the engine's name and label, the client package on this machine,
 the module a program imports to use it, its systemd units and the inventory groups that run
-them, and its ports (the role variable that sets each one and the role's default).
+them, and its ports (the role variable that sets each one; its default is the role's own).
 """
 
+import functools
 from dataclasses import dataclass
+
+from dmlctl.paths import ROLES_DIR
 
 
 @dataclass(frozen=True)
@@ -17,12 +20,29 @@ class Service:
     group: str
 
 
+@functools.cache
+def role_default(var: str):
+    """The default of role variable VAR in roles/<prefix>/defaults/main.yml; None when it has
+    none or it is a template (it needs facts only a play has)."""
+    import yaml
+
+    path = ROLES_DIR / var.split("_", 1)[0] / "defaults" / "main.yml"
+    try:
+        value = (yaml.safe_load(path.read_text()) or {}).get(var)
+    except FileNotFoundError:
+        return None
+    return None if isinstance(value, str) and "{{" in value else value
+
+
 @dataclass(frozen=True)
 class Setting:
-    """A role variable dmlctl reads from the inventory, with the role's own default."""
+    """A role variable dmlctl reads from the inventory."""
 
     var: str
-    default: object
+
+    @property
+    def default(self):
+        return role_default(self.var)
 
 
 @dataclass(frozen=True)
@@ -32,7 +52,7 @@ class Engine:
     client_package: str  # installed here; its version must match the cluster's
     module: str  # the top-level module a program imports
     services: tuple[Service, ...]
-    # What the status model reads; role defaults as in roles/<name>/defaults/main.yml.
+    # What the status model reads.
     settings: dict[str, Setting]
 
     def setting(self, key: str) -> Setting:
@@ -49,11 +69,11 @@ SPARK = Engine(
         Service("spark-worker", "spark-worker.service", "spark_workers"),
     ),
     settings={
-        "master_port": Setting("spark_master_port", 7077),
-        "ui_port": Setting("spark_master_webui_port", 8080),
-        "python": Setting("spark_python", "/usr/bin/python3"),
+        "master_port": Setting("spark_master_port"),
+        "ui_port": Setting("spark_master_webui_port"),
+        "python": Setting("spark_python"),
         # Unauthenticated job submission; status checks that nothing listens there.
-        "rest_port": Setting("spark_master_rest_port", 6066),
+        "rest_port": Setting("spark_master_rest_port"),
     },
 )
 
@@ -64,8 +84,8 @@ H2O = Engine(
     module="h2o",
     services=(Service("h2o", "h2o.service", "h2o_nodes"),),
     settings={
-        "port": Setting("h2o_port", 54321),
-        "cluster_name": Setting("h2o_cluster_name", "dmlctl"),
+        "port": Setting("h2o_port"),
+        "cluster_name": Setting("h2o_cluster_name"),
     },
 )
 

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dmlctl.engines import role_default
 from dmlctl.errors import UsageError
 from dmlctl.lab import state as lab_state
 from dmlctl.paths import DEFAULT_INVENTORY
@@ -59,6 +60,15 @@ class ClusterInventory:
 
     def var(self, host: str, name: str, default=None):
         return self.hostvars.get(host, {}).get(name, default)
+
+    def setting(self, host: str, var: str):
+        """HOST's value of role variable VAR as the inventory resolves it, else the role's
+        default; None when both are unknown here. A value that is still a template (it needs
+        facts only a play has) counts as unset."""
+        value = self.var(host, var)
+        if value is None or (isinstance(value, str) and "{{" in value):
+            return role_default(var)
+        return value
 
     def require_cluster_groups(self) -> None:
         """Exactly one spark_master and non-empty spark_workers and h2o_nodes."""

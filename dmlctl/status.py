@@ -24,15 +24,8 @@ SSH_PORT = 22
 
 
 def setting(inv: ClusterInventory, host: str, engine: engines.Engine, key: str):
-    """HOST's value of an engine setting as the inventory resolves it, else the role's default.
-
-    A value that is still a template (it needs facts only a play has) counts as unset.
-    """
-    wanted = engine.setting(key)
-    value = inv.var(host, wanted.var)
-    if value is None or (isinstance(value, str) and "{{" in value):
-        return wanted.default
-    return value
+    """HOST's value of one of ENGINE's settings (see ClusterInventory.setting)."""
+    return inv.setting(host, engine.setting(key).var)
 
 
 @dataclass(frozen=True)
