@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dmlctl import engines, inventory, runner, security, staging, store
+from dmlctl import engines, executor_python, inventory, runner, security, staging, store
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.confirm import Yes, confirm
 from dmlctl.console import err, print_json
@@ -21,6 +21,7 @@ from dmlctl.progress import (
     render_failures,
     render_recap,
 )
+from dmlctl.secrets import ClusterSecrets
 
 # spark, h2o (from the engine registry) and all.
 Engine = StrEnum("Engine", [*((name, name) for name in engines.NAMES), ("all", "all")])
@@ -100,11 +101,17 @@ def run_playbook(
         security.warn_if_insecure(security.secure(inv, path))
     staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
+    python_seen = executor_python.Seen()
     with PlaybookView(progress, err, live=not (verbose or as_json)) as view:
+
+        def on_event(event: dict) -> None:
+            view.feed(event)
+            python_seen.feed(event)
+
         outcome = runner.run_playbook(
             playbook,
             path,
-            on_event=view.feed,
+            on_event=on_event,
             limit=limit,
             check=check,
             extravars=extravars,
@@ -112,6 +119,8 @@ def run_playbook(
         )
     if outcome.ok and not check:
         _save_task_counts(playbook, progress.tasks_per_play)
+    if python_seen.versions and not check:
+        ClusterSecrets.for_inventory(path).note_executor_python(python_seen.versions)
     if as_json:
         print_json(recap_json(progress, outcome.ok))
     elif not verbose:
