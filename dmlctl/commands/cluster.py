@@ -1,5 +1,6 @@
 """`dmlctl deploy|start|stop|restart|uninstall`: the project's playbooks with live progress."""
 
+import importlib.util
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -64,6 +65,35 @@ def _selected_hosts(inv: inventory.ClusterInventory, limit: str | None) -> list[
     raise UsageError(f"--limit {limit!r} matches no host in {inv.path}.", hint=hint)
 
 
+def _builds_here(inv: inventory.ClusterInventory, host: str, engine: str) -> bool:
+    """Whether the role runs ENGINE's bundle script on this machine for HOST, as the roles'
+    defaults decide: the bundle source (the default on labs), or no version given."""
+    source = (
+        inv.var(host, f"{engine}_artifact_source")
+        or inv.var(host, "dmlctl_artifact_source")
+        or ("bundle" if inv.var(host, "dmlctl_lab") is not None else "mirror")
+    )
+    return source == "bundle" or not inv.var(host, f"{engine}_version")
+
+
+def require_bundle_clients(
+    inv: inventory.ClusterInventory, hosts: list[str], chosen: list[str]
+) -> None:
+    """A deploy reads the engines' client packages here for their bundle and version: without
+    them (no [jobs] extra) it would fail deep in a role, so say so before anything runs."""
+    for engine in map(engines.get, chosen):
+        if importlib.util.find_spec(engine.client_package) is not None:
+            continue
+        members = {h for service in engine.services for h in inv.group(service.group)}
+        if any(_builds_here(inv, h, engine.name) for h in hosts if h in members):
+            raise UsageError(
+                f"deploying {engine.label} needs the {engine.client_package} package on this "
+                "machine (its bundle and version come from it), which this dmlctl was "
+                "installed without",
+                hint=f"install the engine clients: {engines.CLIENTS_EXTRA}",
+            )
+
+
 # Playbooks that configure or check the engines and so need the cluster's secrets.
 SECURED_PLAYBOOKS = frozenset({"deploy.yml", "start.yml", "restart.yml"})
 
@@ -91,6 +121,8 @@ def run_playbook(
     inv = inventory.load(path)
     inv.require_cluster_groups()
     hosts = _selected_hosts(inv, limit)
+    if playbook == "deploy.yml":
+        require_bundle_clients(inv, hosts, (extravars or {}).get("dmlctl_engines", engines.NAMES))
     if destroys and not check:
         confirm(f"{destroys} on {len(hosts)} hosts ({', '.join(hosts)})", yes=yes)
     if playbook in SECURED_PLAYBOOKS:
