@@ -52,3 +52,28 @@ def test_get_url_picks_the_zip_line_of_a_multi_zip_sha256_txt():
     ]
     parsed = parse_digest_lines("h2o-3.46.0.12.zip", lines)
     assert [digest for digest, name in parsed if name == "h2o-3.46.0.12.zip"] == ["c" * 64]
+
+
+def test_the_h2o_role_checks_the_zip_against_the_release_dirs_sha256_txt():
+    import yaml
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    role = ROOT / "roles/h2o"
+    found = yaml.safe_load((role / "vars/main.yml").read_text())
+    defaults = yaml.safe_load((role / "defaults/main.yml").read_text())
+    variables = {
+        "h2o_mirror_url": "",
+        "h2o_mirror_checksum": "",
+        "h2o_mirror_base_url": defaults["h2o_mirror_base_url"],
+        "__h2o_version": "3.46.0.7",
+        "__h2o_mirror_url": trust_as_template(found["__h2o_mirror_url"]),
+    }
+    templar = Templar(loader=DataLoader(), variables=variables)
+    release = "https://h2o-release.s3.amazonaws.com/h2o/rel-3.46.0/7"
+    assert templar.template(trust_as_template(found["__h2o_mirror_url"])) == (
+        f"{release}/h2o-3.46.0.7.zip"
+    )
+    assert templar.template(trust_as_template(found["__h2o_mirror_checksum"])) == (
+        f"sha256:{release}/sha256.txt"
+    )
