@@ -8,11 +8,12 @@ import secrets
 import socket
 from pathlib import Path
 
-from dmlctl import data, engines, staging
+from dmlctl import data, engines, executor_python, staging
 from dmlctl.connection import Connection
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.inventory import ClusterInventory
 from dmlctl.jobs import Job, Target
+from dmlctl.secrets import ClusterSecrets
 
 H2O_CONFIG = data.H2O_CONFIG
 
@@ -61,6 +62,14 @@ def check_version(engine: str, cluster_version: str | None) -> None:
         )
 
 
+def recorded_executor_python(conn: Connection) -> str | None:
+    """What the last deploy saw of the executors' Python: in the profile, or in the state of
+    the inventory's cluster."""
+    if conn.profile is not None:
+        return conn.profile.versions.get(executor_python.PROFILE_KEY)
+    return ClusterSecrets.for_inventory(conn.inv.path).executor_python
+
+
 def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
     """Check the cluster can take a ENGINE job and describe where it runs.
 
@@ -70,6 +79,8 @@ def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
     """
     from dmlctl.commands.status import collect
 
+    if engine == "spark":
+        executor_python.check(recorded_executor_python(conn), from_profile=conn.profile is not None)
     # Once per submit, so it may wait longer than `status`: a busy node is slow to shake hands.
     model = collect(conn, timeout=SUBMIT_TIMEOUT)
     engine_status = model[engine]

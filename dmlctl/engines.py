@@ -89,6 +89,9 @@ H2O = Engine(
     },
 )
 
+# The engines' client packages (Spark's and H2O's own Python libraries) come with this extra.
+CLIENTS_EXTRA = "pip install 'dmlctl[jobs]'"
+
 ENGINES: dict[str, Engine] = {engine.name: engine for engine in (SPARK, H2O)}
 NAMES = tuple(ENGINES)
 SERVICES: dict[str, Service] = {s.name: s for e in ENGINES.values() for s in e.services}

@@ -12,7 +12,8 @@ Layout of a cluster's directory:
   h2o-realm.properties  the Jetty realm H2O checks logins against (MD5 hashes only)
   ca.key, ca.pem        the lab CA
   h2o/HOST.p12          HOST's key and certificate; h2o/truststore.p12: the CA alone
-  security.json         not secret: the mode (secure or not) and when things were made
+  security.json         not secret: the mode (secure or not), when things were made and
+                        the executors' Python version the last deploy saw
 """
 
 import contextlib
@@ -100,6 +101,11 @@ class ClusterSecrets:
         """Whether the cluster was last deployed with security off."""
         return bool(self.meta().get("insecure", False))
 
+    @property
+    def executor_python(self) -> str | None:
+        """The Spark executors' Python minor version(s) the last deploy saw; None: unknown."""
+        return self.meta().get("executor_python")
+
     def spark_secret(self) -> str:
         return (self.path / SPARK_SECRET).read_text().strip()
 
@@ -165,6 +171,9 @@ class ClusterSecrets:
         meta.setdefault("created", _now())
         store.save(self.path / META, meta, mode=0o600)
         return made
+
+    def note_executor_python(self, versions: str) -> None:
+        store.save(self.path / META, {**self.meta(), "executor_python": versions}, mode=0o600)
 
     def _ca(self) -> tls.CertificateAuthority:
         return tls.CertificateAuthority(

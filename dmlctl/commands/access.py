@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dmlctl import inventory, profile, security
+from dmlctl import executor_python, inventory, profile, security
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.console import err, out, print_json
 from dmlctl.errors import UsageError
@@ -56,6 +56,7 @@ def make_profile(name: str, inv, box: ClusterSecrets, password: str) -> profile.
         "spark": inv.var(ends.spark_master, "spark_version") or _client_version("pyspark"),
         "h2o": inv.var(next(iter(ends.h2o_nodes.values())), "h2o_version")
         or _client_version("h2o"),
+        executor_python.PROFILE_KEY: box.executor_python,
     }
     return profile.Profile(
         name=name,

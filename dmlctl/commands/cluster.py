@@ -1,5 +1,6 @@
 """`dmlctl deploy|start|stop|restart|uninstall`: the project's playbooks with live progress."""
 
+import importlib.util
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dmlctl import engines, inventory, runner, security, staging, store
+from dmlctl import engines, executor_python, inventory, runner, security, staging, store
 from dmlctl.commands.doctor import check_before_deploy
 from dmlctl.commands.options import Inventory, Json
 from dmlctl.confirm import Yes, confirm
@@ -22,6 +23,7 @@ from dmlctl.progress import (
     render_failures,
     render_recap,
 )
+from dmlctl.secrets import ClusterSecrets
 
 # spark, h2o (from the engine registry) and all.
 Engine = StrEnum("Engine", [*((name, name) for name in engines.NAMES), ("all", "all")])
@@ -64,6 +66,35 @@ def _selected_hosts(inv: inventory.ClusterInventory, limit: str | None) -> list[
     raise UsageError(f"--limit {limit!r} matches no host in {inv.path}.", hint=hint)
 
 
+def _builds_here(inv: inventory.ClusterInventory, host: str, engine: str) -> bool:
+    """Whether the role runs ENGINE's bundle script on this machine for HOST, as the roles'
+    defaults decide: the bundle source (the default on labs), or no version given."""
+    source = (
+        inv.var(host, f"{engine}_artifact_source")
+        or inv.var(host, "dmlctl_artifact_source")
+        or ("bundle" if inv.var(host, "dmlctl_lab") is not None else "mirror")
+    )
+    return source == "bundle" or not inv.var(host, f"{engine}_version")
+
+
+def require_bundle_clients(
+    inv: inventory.ClusterInventory, hosts: list[str], chosen: list[str]
+) -> None:
+    """A deploy reads the engines' client packages here for their bundle and version: without
+    them (no [jobs] extra) it would fail deep in a role, so say so before anything runs."""
+    for engine in map(engines.get, chosen):
+        if importlib.util.find_spec(engine.client_package) is not None:
+            continue
+        members = {h for service in engine.services for h in inv.group(service.group)}
+        if any(_builds_here(inv, h, engine.name) for h in hosts if h in members):
+            raise UsageError(
+                f"deploying {engine.label} needs the {engine.client_package} package on this "
+                "machine (its bundle and version come from it), which this dmlctl was "
+                "installed without",
+                hint=f"install the engine clients: {engines.CLIENTS_EXTRA}",
+            )
+
+
 # Playbooks that configure or check the engines and so need the cluster's secrets.
 SECURED_PLAYBOOKS = frozenset({"deploy.yml", "start.yml", "restart.yml"})
 
@@ -93,6 +124,8 @@ def run_playbook(
     inv = inventory.load(path)
     inv.require_cluster_groups()
     hosts = _selected_hosts(inv, limit)
+    if playbook == "deploy.yml":
+        require_bundle_clients(inv, hosts, (extravars or {}).get("dmlctl_engines", engines.NAMES))
     if precheck:  # before anything changes, the controller's secrets included
         check_before_deploy(inv, limit, as_json)
     if destroys and not check:
@@ -105,11 +138,17 @@ def run_playbook(
         security.warn_if_insecure(security.secure(inv, path))
     staging.forget(path)  # the machines may change under this run
     progress = PlaybookProgress(expected_tasks=_load_task_counts(playbook))
+    python_seen = executor_python.Seen()
     with PlaybookView(progress, err, live=not (verbose or as_json)) as view:
+
+        def on_event(event: dict) -> None:
+            view.feed(event)
+            python_seen.feed(event)
+
         outcome = runner.run_playbook(
             playbook,
             path,
-            on_event=view.feed,
+            on_event=on_event,
             limit=limit,
             check=check,
             extravars=extravars,
@@ -117,6 +156,8 @@ def run_playbook(
         )
     if outcome.ok and not check:
         _save_task_counts(playbook, progress.tasks_per_play)
+    if python_seen.versions and not check:
+        ClusterSecrets.for_inventory(path).note_executor_python(python_seen.versions)
     if as_json:
         print_json(recap_json(progress, outcome.ok))
     elif not verbose:

@@ -177,9 +177,6 @@ def job_command(
     return argv, env
 
 
-JOBS_EXTRA = "pip install 'dmlctl[jobs]'"
-
-
 def require_client(engine: str) -> None:
     """Submitting needs the engine's client library: the [jobs] extra, not the control plane."""
     package = engines.get(engine).client_package
@@ -187,7 +184,7 @@ def require_client(engine: str) -> None:
         raise UsageError(
             f"submitting {engines.label(engine)} jobs needs the {package} package, which this "
             "dmlctl was installed without",
-            hint=f"install the job clients: {JOBS_EXTRA}",
+            hint=f"install the job clients: {engines.CLIENTS_EXTRA}",
         )
 
 

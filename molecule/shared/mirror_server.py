@@ -3,10 +3,13 @@
 
 Serves, over plain HTTP on ADDRESS:PORT, the Spark release tarball and the H2O release zip in
 the layouts of archive.apache.org/dist/spark and h2o-release.s3.amazonaws.com/h2o, with their
-checksum files, all built from the pinned pyspark and h2o packages by the roles' bundle scripts:
+checksum files in the sites' own formats, all built from the pinned pyspark and h2o packages
+by the roles' bundle scripts (the roles' READMEs describe the real directories):
 
-    /spark/spark-V/spark-V-bin-hadoop3.tgz(.sha512)
-    /h2o/rel-X.Y.Z/BUILD/h2o-V.zip(.sha256)
+    /spark/spark-V/spark-V-bin-hadoop3.tgz
+    /spark/spark-V/spark-V-bin-hadoop3.tgz.sha512   "HEX  spark-V-bin-hadoop3.tgz" (shasum -a 512)
+    /h2o/rel-X.Y.Z/BUILD/h2o-V.zip
+    /h2o/rel-X.Y.Z/BUILD/sha256.txt                  "HEX  h2o-V.zip" (sha256sum h2o-*.zip)
 
 Writes its pid to --pid-file and exits by itself after --lifetime seconds.
 """
@@ -24,6 +27,18 @@ from pathlib import Path
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
 
+def layout(spark: dict, h2o: dict) -> dict[str, str]:
+    """Served path -> file, from the JSON the two bundle scripts print with --release-layout."""
+    spark_dir = f"spark/spark-{spark['version']}"
+    h2o_dir = f"h2o/{h2o['branch']}/{h2o['build']}"
+    return {
+        f"{spark_dir}/{spark['name']}": spark["path"],
+        f"{spark_dir}/{spark['name']}.sha512": spark["path"] + ".sha512",
+        f"{h2o_dir}/h2o-{h2o['version']}.zip": f"{h2o['release_dir']}/h2o-{h2o['version']}.zip",
+        f"{h2o_dir}/sha256.txt": f"{h2o['release_dir']}/sha256.txt",
+    }
+
+
 def build(root: Path) -> None:
     spark = json.loads(
         subprocess.check_output(
@@ -35,14 +50,7 @@ def build(root: Path) -> None:
             [sys.executable, str(ROLES / "h2o/files/h2o_bundle.py"), "--release-layout"]
         )
     )
-    links = {
-        f"spark/spark-{spark['version']}/{spark['name']}": spark["path"],
-        f"spark/spark-{spark['version']}/{spark['name']}.sha512": spark["path"] + ".sha512",
-        f"h2o/{h2o['branch']}/{h2o['build']}/h2o-{h2o['version']}.zip": h2o["release_zip"],
-        f"h2o/{h2o['branch']}/{h2o['build']}/h2o-{h2o['version']}.zip.sha256": h2o["release_zip"]
-        + ".sha256",
-    }
-    for rel, target in links.items():
+    for rel, target in layout(spark, h2o).items():
         link = root / rel
         link.parent.mkdir(parents=True, exist_ok=True)
         if link.is_symlink() or link.exists():

@@ -12,6 +12,7 @@ import pytest
 
 from dmlctl import paths
 from dmlctl.cli import main
+from dmlctl.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,3 +90,48 @@ def test_submit_without_the_jobs_extra_names_the_install(capsys, monkeypatch, jo
     assert module in lines[0]
     assert "pip install 'dmlctl[jobs]'" in lines[-1]
     assert len(lines) == 2
+
+
+LAB_VARS = "\n[all:vars]\ndmlctl_lab=t\ndmlctl_artifact_source=bundle\n"
+PINNED_MIRROR_VARS = "\n[all:vars]\ndmlctl_artifact_source=mirror\nspark_version=4.3.0\n"
+
+
+def _without(monkeypatch, module: str) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == module else real(name)
+    )
+
+
+def _inventory(tmp_path, monkeypatch, extra: str) -> Path:
+    monkeypatch.setenv("DMLCTL_STATE_DIR", str(tmp_path / "state"))
+    path = tmp_path / "hosts.ini"
+    path.write_text((Path(__file__).parent / "payloads" / "two_nodes.ini").read_text() + extra)
+    return path
+
+
+def test_lab_deploy_without_the_jobs_extra_names_the_install(capsys, monkeypatch, tmp_path):
+    from dmlctl import runner
+
+    path = _inventory(tmp_path, monkeypatch, LAB_VARS)
+    _without(monkeypatch, "pyspark")
+    monkeypatch.setattr(runner, "run_playbook", lambda *a, **k: pytest.fail("a playbook ran"))
+    with pytest.raises(SystemExit) as caught:
+        main(["deploy", "-i", str(path)])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert caught.value.code == 2
+    assert lines[0].startswith("error: deploying Spark needs the pyspark package")
+    assert lines[-1].endswith("pip install 'dmlctl[jobs]'") and len(lines) == 2
+    assert not (tmp_path / "state").exists()  # nothing made before the refusal
+
+
+def test_a_pinned_mirror_deploy_needs_no_engine_clients(monkeypatch, tmp_path):
+    from dmlctl import inventory
+    from dmlctl.commands.cluster import require_bundle_clients
+
+    inv = inventory.load(_inventory(tmp_path, monkeypatch, PINNED_MIRROR_VARS))
+    _without(monkeypatch, "pyspark")
+    require_bundle_clients(inv, inv.hosts, ["spark"])  # version given, downloaded: fine
+    _without(monkeypatch, "h2o")
+    with pytest.raises(UsageError, match="h2o package"):
+        require_bundle_clients(inv, inv.hosts, ["h2o"])  # no h2o_version: read from h2o

@@ -4,8 +4,10 @@
 Runs with the Python that runs ansible-playbook, so the cluster gets exactly the H2O that this
 controller's h2o client expects. Prints one JSON object:
 {"version", "branch", "build", "path", "sha1", "sha256", "size"}.
-With --release-layout, also writes h2o-VERSION.zip (+ .sha256) as H2O's release site serves it
-(used to rehearse the `mirror` source against a local web server).
+With --release-layout, also writes a release directory as H2O's release site serves it,
+rel-X.Y.Z/BUILD/ holding h2o-VERSION.zip and sha256.txt (`sha256sum h2o-*.zip` output, as
+h2o-3's make-dist.sh writes it), and adds its path as "release_dir" (used to rehearse the
+`mirror` source against a local web server).
 """
 
 import argparse
@@ -54,6 +56,20 @@ def digests(path: Path, cache: Path) -> dict:
     return data
 
 
+def write_release_dir(jar: Path, version: str, release_dir: Path, cache: Path) -> None:
+    """h2o-VERSION.zip (top directory h2o-VERSION/) and sha256.txt listing it, in release_dir."""
+    release_dir.mkdir(parents=True, exist_ok=True)
+    dest = release_dir / f"h2o-{version}.zip"
+    if not dest.is_file():
+        tmp = dest.with_name(dest.name + ".part")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.write(jar, f"h2o-{version}/h2o.jar")
+        tmp.replace(dest)
+    # sha256sum's text-mode line: HEX, two spaces, the name (get_url picks the line by name).
+    sums = release_dir / "sha256.txt"
+    sums.write_text(f"{digests(dest, cache)['sha256']}  {dest.name}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", type=Path, default=None)
@@ -79,15 +95,9 @@ def main() -> None:
         "size": sums["size"],
     }
     if args.release_layout:
-        dest = cache / f"h2o-{version}.zip"
-        if not dest.is_file():
-            tmp = dest.with_name(dest.name + ".part")
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-                zf.write(jar, f"h2o-{version}/h2o.jar")
-            tmp.replace(dest)
-        zsums = digests(dest, cache)
-        dest.with_name(dest.name + ".sha256").write_text(f"{zsums['sha256']}  {dest.name}\n")
-        result["release_zip"] = str(dest)
+        release_dir = cache / "h2o-release" / result["branch"] / result["build"]
+        write_release_dir(jar, version, release_dir, cache)
+        result["release_dir"] = str(release_dir)
     print(json.dumps(result))
 
 

@@ -154,13 +154,14 @@ def main() -> None:
         build(root, version, dest, top, compress=args.release_layout)
         built = True
     st = dest.stat()
-    if built or meta.get("size") != st.st_size or meta.get("mtime") != st.st_mtime_ns:
+    changed = built or meta.get("size") != st.st_size or meta.get("mtime") != st.st_mtime_ns
+    if changed:
         meta = {"stamp": stamp, "size": st.st_size, "mtime": st.st_mtime_ns, **file_digests(dest)}
         meta_path.write_text(json.dumps(meta) + "\n")
-        if args.release_layout:
-            dest.with_name(dest.name + ".sha512").write_text(
-                f"{hashlib.sha512(dest.read_bytes()).hexdigest()}  {dest.name}\n"
-            )
+    sha512 = dest.with_name(dest.name + ".sha512")
+    if args.release_layout and (changed or not sha512.is_file()):
+        # Apache's form (`shasum -a 512 NAME > NAME.sha512` in Spark's release-build.sh).
+        sha512.write_text(f"{hashlib.sha512(dest.read_bytes()).hexdigest()}  {dest.name}\n")
     print(
         json.dumps(
             {
