@@ -41,6 +41,8 @@ def _local_engines_missing() -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
+    # Tests that break the shared cluster (and heal it) come last, so no other test sees it broken.
+    items.sort(key=lambda item: "disturbs_cluster" in item.keywords)
     reasons = {"local_engines": _local_engines_missing(), "lab": _lab_missing()}
     for item in items:
         if "integration" not in item.keywords:

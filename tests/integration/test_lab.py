@@ -85,6 +85,14 @@ def test_three_node_lab_is_usable_by_ansible_and_leaves_nothing_behind(tmp_path,
     )
     assert {res["stdout"] for res in become.values()} == {"0"}
 
+    # A fresh lab is fit for a deploy: every check of every host passes.
+    doctor = dmlctl("doctor", "--json", "-i", str(inventory))
+    report = json.loads(doctor.stdout)
+    assert doctor.returncode == 0, [c for c in report["checks"] if c["status"] == "fail"]
+    checks = {(c["host"], c["check"]) for c in report["checks"]}
+    for host in nodes:
+        assert {(host, "ssh+sudo"), (host, "python"), (host, "ports"), (host, "reach")} <= checks
+
     in_use = dmlctl("lab", "up", "--name", lab_name)
     assert in_use.returncode == 2
     assert "in use" in in_use.stderr
