@@ -107,10 +107,17 @@ def test_a_foreign_listener_fails_doctor_and_stops_deploy_before_any_change(lab)
 
 
 def test_ctrl_c_during_a_changing_deploy_leaves_nothing_the_next_one_does_not_finish(lab):
-    """Interrupted right after the new H2O unit is written, before the cloud restarts with it:
-    the next deploy applies it on every node, and brings back node2's H2O, stopped above."""
+    """New heap sizes; the deploy is interrupted right after the new H2O unit is written, before
+    the cloud restarts with it. The next deploy brings the new sizes to every node (the whole H2O
+    cloud restarts together, the Spark workers come back with theirs) and brings back node2's
+    H2O, stopped above."""
     original = lab.inventory.read_text()
-    lab.inventory.write_text(original.replace("h2o_max_heap=1g", "h2o_max_heap=768m"))
+    assert "h2o_max_heap=1g" in original and "spark_worker_memory=2g" in original
+    lab.inventory.write_text(
+        original.replace("h2o_max_heap=1g", "h2o_max_heap=768m").replace(
+            "spark_worker_memory=2g", "spark_worker_memory=1g"
+        )
+    )
     deploy = subprocess.Popen(
         [DMLCTL, "deploy", "--verbose", "-i", str(lab.inventory)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=lab.env,
@@ -134,8 +141,11 @@ def test_ctrl_c_during_a_changing_deploy_leaves_nothing_the_next_one_does_not_fi
     assert again.returncode == 0, again.stderr[-3000:]
     code, model = lab.status()
     assert code == 0, model
-    assert model["h2o"]["cloud_size"] == 3
+    assert model["h2o"]["cloud_size"] == 3 and model["h2o"]["consensus"]
     assert all(512 << 20 < n["max_mem"] <= 768 << 20 for n in model["h2o"]["nodes"]), model
+    # The master lists workers that re-registered after a restart twice: old entries are DEAD.
+    alive = [w["memory_mb"] for w in model["spark"]["workers"] if w["state"] == "ALIVE"]
+    assert alive == [1024, 1024], model["spark"]["workers"]
 
 
 def _wait_for_ssh(address: str, timeout: float = 120) -> None:

@@ -71,7 +71,8 @@ def test_the_installed_tool_deploys_and_submits(installed, cluster, tmp_path):
         timeout=900,
     )
     assert extra.returncode == 0, extra.stderr[-3000:]
-    # The lab is deployed already: the installed tool's playbooks and settings change nothing.
+    # The lab is deployed already: a second deploy (the installed tool's playbooks and settings)
+    # changes nothing on any host.
     deploy = _installed_dmlctl(venv, cluster, elsewhere, "deploy", "--json", *inventory)
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
     recap = json.loads(deploy.stdout)
