@@ -61,7 +61,7 @@ def write_release_dir(jar: Path, version: str, release_dir: Path, cache: Path) -
     release_dir.mkdir(parents=True, exist_ok=True)
     dest = release_dir / f"h2o-{version}.zip"
     if not dest.is_file():
-        tmp = dest.with_name(dest.name + ".part")
+        tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")  # own name: builds may run at once
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             zf.write(jar, f"h2o-{version}/h2o.jar")
         tmp.replace(dest)

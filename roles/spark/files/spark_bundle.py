@@ -97,7 +97,9 @@ def build(root: Path, version: str, dest: Path, top: str, compress: bool) -> Non
         info.mode = 0o755 if (info.isdir() or info.mode & 0o111) else 0o644
         return info
 
-    tmp = dest.with_name(dest.name + ".part")
+    # A temp name of this process's own: two deploys at once (two labs, two sysadmins) may build
+    # the same bundle; each renames a complete file over the other.
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")
     mode = "w:gz" if compress else "w"
     kwargs = {"compresslevel": 1} if compress else {}
     with tarfile.open(tmp, mode, **kwargs) as tar:
