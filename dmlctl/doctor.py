@@ -43,7 +43,11 @@ class HostPlan:
         return {
             "python": self.python,
             "ports": sorted(set(self.ports.values())),
-            "peers": [[address, port] for _, _, address, port in self.peers],
+            # H2O's node-to-node port only where its REST port is free (see the probe's reach).
+            "peers": [
+                [address, port, port - 1 if setting == "h2o_port+1" else None]
+                for _, setting, address, port in self.peers
+            ],
             "paths": list(self.paths.values()),
             "own_users": self.own_users,
         }

@@ -249,7 +249,8 @@ def _reach(host: str, hp: HostPlan, seen: dict, up: set[str]) -> Finding | None:
         return None
     bad = []
     for (peer, name, address, port), answer in zip(hp.peers, seen.get("peers", []), strict=False):
-        if peer in up and answer["result"] not in ("open", "refused"):
+        # "in use": H2O already serves there, so its node-to-node port was not touched.
+        if peer in up and answer["result"] not in ("open", "refused", "in use"):
             bad.append(f"{peer} {address}:{port} ({name}): {answer['result']}")
     if bad:
         return Finding(

@@ -1,7 +1,7 @@
 """One look at a machine before a deploy, printed as JSON (run by playbooks/doctor.yml as root).
 
 Standard library only, Python 3.6+: it runs on machines dmlctl has not touched yet. The
-argument is a JSON object: {"ports": [int], "peers": [[address, port]], "paths": [str]}.
+argument is a JSON object: {"ports": [int], "peers": [[address, port, guard]], "paths": [str]}.
 """
 
 import json
@@ -177,26 +177,39 @@ def addresses():
 
 
 def reach(peers):
-    """TCP connect to every peer at once: open, refused (reachable, none listening) or why not."""
+    """TCP connect to every peer at once: open, refused (reachable, none listening) or why not.
+
+    A peer with a GUARD port is tried only when nothing listens on the guard: H2O's node-to-node
+    port (guarded by its REST port) must never see a bare connection, which stalls the running
+    node's accept thread. Such a peer is "in use" when its guard is open.
+    """
     results = [None] * len(peers)
 
-    def connect(index, address, port):
+    def connect(address, port):
         try:
             socket.create_connection((address, port), timeout=CONNECT_TIMEOUT).close()
-            results[index] = "open"
+            return "open"
         except ConnectionRefusedError:
-            results[index] = "refused"
+            return "refused"
         except socket.timeout:
-            results[index] = "timed out"
+            return "timed out"
         except OSError as error:
-            results[index] = error.strerror or str(error)
+            return error.strerror or str(error)
 
-    threads = [threading.Thread(target=connect, args=(i, *p)) for i, p in enumerate(peers)]
+    def check(index, address, port, guard=None):
+        if guard is not None:
+            answer = connect(address, guard)
+            if answer != "refused":
+                results[index] = "in use" if answer == "open" else answer
+                return
+        results[index] = connect(address, port)
+
+    threads = [threading.Thread(target=check, args=(i, *p)) for i, p in enumerate(peers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return [{"address": a, "port": p, "result": r} for (a, p), r in zip(peers, results)]
+    return [{"address": p[0], "port": p[1], "result": r} for p, r in zip(peers, results)]
 
 
 def main():

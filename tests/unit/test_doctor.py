@@ -174,13 +174,21 @@ def test_sizes_are_read_as_the_roles_read_them(value, mib):
 
 
 def test_the_probe_on_this_machine_names_a_listeners_process():
-    with socket.socket() as listener:
+    with socket.socket() as listener, socket.socket() as guarded:
         listener.bind(("0.0.0.0", 0))
         listener.listen()
         port = listener.getsockname()[1]
+        guarded.bind(("0.0.0.0", 0))
+        guarded.listen()
         spec = {
             "ports": [port],
-            "peers": [["127.0.0.1", port], ["127.0.0.1", 1]],
+            # Guarded peers: by a free port (tried), by a listening one (never connected to).
+            "peers": [
+                ["127.0.0.1", port, None],
+                ["127.0.0.1", 1, None],
+                ["127.0.0.1", 1, 1],
+                ["127.0.0.1", guarded.getsockname()[1], port],
+            ],
             "paths": ["/nonexistent/dmlctl"],
             "own_users": [],
         }
@@ -190,10 +198,13 @@ def test_the_probe_on_this_machine_names_a_listeners_process():
             text=True,
             check=True,
         )
+        guarded.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            guarded.accept()  # nothing connected to the guarded peer
     answer = json.loads(result.stdout)
     [held] = answer["listeners"]
     assert held["port"] == port and held["process"]["pid"] > 0
-    assert [p["result"] for p in answer["peers"]] == ["open", "refused"]
+    assert [p["result"] for p in answer["peers"]] == ["open", "refused", "refused", "in use"]
     assert answer["disk"][0]["checked"] == "/"
     assert answer["python"][:2] == list(sys.version_info[:2])
     assert answer["memory"]["total_mb"] > 0
