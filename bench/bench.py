@@ -183,8 +183,8 @@ def _h2o_login() -> dict[str, str]:
     """What a program needs to log in to the bench lab's H2O (nothing when it runs insecure)."""
     sys.path.insert(0, str(PROJECT_DIR))
     os.environ["DMLCTL_STATE_DIR"] = str(STATE_DIR)
-    from dmlctl import credentials
-    from dmlctl.secrets import ClusterSecrets
+    from dmlctl.security import credentials
+    from dmlctl.security.cluster_secrets import ClusterSecrets
 
     box = ClusterSecrets.for_inventory(Path(inventory()))
     return credentials.from_secrets(box, secure=not box.insecure).h2o_env()

@@ -3,7 +3,6 @@
 import sys
 
 import typer
-from rich.markup import escape
 
 from dmlctl import __version__
 from dmlctl.commands import (
@@ -20,8 +19,8 @@ from dmlctl.commands import (
     status,
     submit,
 )
-from dmlctl.console import err
 from dmlctl.errors import DmlctlError
+from dmlctl.ui.console import err, print_error
 
 app = typer.Typer(
     name="dmlctl",
@@ -66,10 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="dmlctl")
     except DmlctlError as error:
-        # Plain text: messages quote user input and commands like `pip install 'dmlctl[jobs]'`.
-        err.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False, soft_wrap=True)
-        if error.hint:
-            err.print(f"  next: {escape(error.hint)}", highlight=False, soft_wrap=True)
+        print_error(error.message, error.hint)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")

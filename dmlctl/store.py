@@ -1,5 +1,7 @@
-"""dmlctl's small JSON state files: read with a default, written atomically."""
+"""dmlctl's state on this machine: small JSON files read with a default and written atomically,
+private directories, the key of an inventory's state, and the truth of a setting's value."""
 
+import hashlib
 import json
 import os
 import tempfile
@@ -33,3 +35,27 @@ def write(path: Path, content: str | bytes, *, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def private_dir(path: Path) -> Path:
+    """PATH as a directory only this user can enter (made if missing, tightened if not)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def key(text: str) -> str:
+    """A short, stable file-name key for TEXT (an inventory's path, a cluster's name)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def inventory_key(inventory: Path) -> str:
+    """The key of the state dmlctl keeps per inventory file, wherever it is given from."""
+    return key(str(inventory.expanduser().resolve()))
+
+
+def truthy(value) -> bool:
+    """A setting's truth as Ansible reads it: booleans, and "yes"/"true"/"on"/"1" strings."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

@@ -13,7 +13,7 @@ VENV_BIN = str(Path(sys.executable).parent)
 def isolated_state(tmp_path_factory, monkeypatch):
     """Keep tests away from the user's labs, active-lab marker and inventory/hosts.ini (whose
     example addresses are no test's to reach)."""
-    from dmlctl import inventory
+    from dmlctl.playbooks import inventory
 
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setattr(inventory, "DEFAULT_INVENTORY", state / "no-default-inventory.ini")

@@ -4,22 +4,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from dmlctl import inventory, staging
-from dmlctl.commands.options import Inventory, Json
-from dmlctl.console import err, out, print_json
+from dmlctl.commands.common import Inventory, Json
+from dmlctl.playbooks.inventory import load_cluster
+from dmlctl.staging import datasets
+from dmlctl.ui.console import err, out, print_json
+from dmlctl.ui.tables import datasets_table
 
 app = typer.Typer(
     help="Datasets published to every node at one path, for every user's jobs.",
     no_args_is_help=True,
 )
-
-
-def _inventory(path: Path | None):
-    inv = inventory.load_cached(inventory.resolve(path))
-    inv.require_cluster_groups()
-    return inv
 
 
 @app.command()
@@ -32,27 +27,22 @@ def push(
     Any job then reads them by that absolute path, with no --data. A dataset of the same name
     is replaced.
     """
-    inv = _inventory(inventory_path)
-    for path in staging.publish(inv, paths):
+    inv = load_cluster(inventory_path, cached=True)
+    for path in datasets.publish(inv, paths):
         out.print(f"published {path}", highlight=False)
 
 
 @app.command("ls")
 def list_datasets(inventory_path: Inventory = None, as_json: Json = False) -> None:
     """List the published datasets and the nodes that hold them."""
-    rows = staging.published(_inventory(inventory_path))
+    rows = datasets.published(load_cluster(inventory_path, cached=True))
     if as_json:
         print_json(rows)
         return
     if not rows:
-        err.print(f"no datasets published in {staging.DATASETS_DIR}")
+        err.print(f"no datasets published in {datasets.DATASETS_DIR}")
         return
-    table = Table("dataset", "path", "size", "nodes", box=None)
-    for row in rows:
-        size = "-" if row["bytes"] is None else f"{row['bytes'] / 1e6:.2f} MB"
-        nodes = f"{len(row['nodes'])} of {row['nodes_expected']}"
-        table.add_row(row["name"], row["path"], size, nodes)
-    out.print(table)
+    out.print(datasets_table(rows))
     if rows[0]["unreachable"]:
         err.print(f"unreachable: {', '.join(rows[0]['unreachable'])}")
 
@@ -63,5 +53,5 @@ def remove(
     inventory_path: Inventory = None,
 ) -> None:
     """Remove a published dataset here and from every node."""
-    staging.unpublish(_inventory(inventory_path), name)
-    out.print(f"removed {staging.DATASETS_DIR / name}", highlight=False)
+    datasets.unpublish(load_cluster(inventory_path, cached=True), name)
+    out.print(f"removed {datasets.DATASETS_DIR / name}", highlight=False)

@@ -5,8 +5,8 @@ from dmlctl import jobs as joblib
 from dmlctl import lab as labs
 from dmlctl.commands import cluster, status, submit
 from dmlctl.commands.lab import report, show_nodes
-from dmlctl.console import err
 from dmlctl.errors import UsageError
+from dmlctl.ui.console import err
 
 DEMO_LAB = "demo"
 

@@ -4,8 +4,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from dmlctl.commands.options import Inventory, Json, Profile
-from dmlctl.console import print_json
+from dmlctl.commands.common import Inventory, Json, Profile
+from dmlctl.ui.console import print_json
 
 
 def cluster_environment(conn) -> dict[str, str]:
@@ -16,10 +16,12 @@ def cluster_environment(conn) -> dict[str, str]:
     this user can read (its spark-defaults.conf holds the Spark secret), and
     DMLCTL_H2O_PASSWORD_FILE a file with the H2O password.
     """
-    from dmlctl import cluster_target, credentials, jobs
-    from dmlctl import status as cluster_status
+    from dmlctl import jobs
+    from dmlctl.cluster import status
+    from dmlctl.jobs import cluster_target
+    from dmlctl.security import credentials
 
-    ends = cluster_status.with_h2o_scheme(conn.ends, conn.creds)
+    ends = status.with_h2o_scheme(conn.ends, conn.creds)
     driver = cluster_target.driver_address(ends.spark_master_address)
     env = {
         # The pinned pyspark's Spark: `.venv/bin/spark-submit` works without an activated venv.
@@ -62,7 +64,7 @@ def env(
     h2o.connect(...) fails loudly when the cloud is down, where h2o.init() would quietly start
     a private H2O here.
     """
-    from dmlctl.connection import connect
+    from dmlctl.cluster.connection import connect
 
     variables = cluster_environment(connect(inventory_path, profile_path))
     if as_json:

@@ -2,7 +2,7 @@
 
 from dmlctl import engines
 from dmlctl import jobs as joblib
-from dmlctl.console import out
+from dmlctl.ui.console import out
 
 
 def jobs() -> None:

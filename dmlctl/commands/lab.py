@@ -7,8 +7,9 @@ import typer
 from rich.table import Table
 
 from dmlctl import lab as labs
-from dmlctl.confirm import Yes, confirm
-from dmlctl.console import err, out, print_json
+from dmlctl.commands.common import Yes
+from dmlctl.ui.confirm import confirm
+from dmlctl.ui.console import err, out, print_json
 
 app = typer.Typer(
     help="Rehearsal labs: N real machines on this box to deploy to, try and test.",

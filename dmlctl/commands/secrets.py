@@ -1,14 +1,10 @@
 """`dmlctl secrets rotate`: new Spark secret and H2O passwords, rolled out; the old ones die."""
 
-from pathlib import Path
-
 import typer
 
-from dmlctl import inventory
-from dmlctl.commands.options import Inventory
-from dmlctl.console import err, out
+from dmlctl.commands.common import Inventory, run_playbook
 from dmlctl.errors import UsageError
-from dmlctl.secrets import ClusterSecrets
+from dmlctl.ui.console import err, out
 
 app = typer.Typer(help="The cluster's secrets (kept 0600 in dmlctl's state).", no_args_is_help=True)
 
@@ -19,44 +15,27 @@ def rotate(inventory_path: Inventory = None) -> None:
 
     Profiles handed out earlier stop working: grant those people access again.
     """
-    from dmlctl import security
-    from dmlctl.commands.cluster import run_playbook
+    from dmlctl.cluster import access
 
-    path = inventory.resolve(inventory_path)
-    inv = inventory.load(path)
-    inv.require_cluster_groups()
-    box = ClusterSecrets.for_inventory(path)
-    if not security.secure(inv, path) or not box.exists:
+    try:
+        inv, box = access.secure_cluster(inventory_path)
+    except UsageError:
         raise UsageError(
             "this cluster has no secrets to rotate (it was never deployed secure from here)",
             hint="run `dmlctl deploy`",
-        )
+        ) from None
     users = box.rotate()
-    run_playbook("deploy.yml", path)
+    run_playbook("deploy.yml", inv.path)
     out.print(
         "[green]✓[/] new Spark secret and H2O passwords are in use; the old ones are refused."
     )
-    _rewrite_profiles(inv, box, users)
-
-
-def _rewrite_profiles(inv, box: ClusterSecrets, users: list[str]) -> None:
-    """Write every handed-out profile again, with the new secrets, where it was written."""
-    from dmlctl import profile
-    from dmlctl.commands.access import make_profile
-
-    logins, grants = box.logins(), box.grants()
-    for user in users:
-        where = grants.get(user, {}).get("profile")
-        try:
-            if not where:
-                raise OSError("its location was not recorded")
-            profile.write(make_profile(user, inv, box, logins[user]), Path(where))
-        except OSError as error:
+    for user, where, why_not in access.rewrite_profiles(inv, box, users):
+        if where:
+            out.print(f"rewrote {user}'s profile: {where} (hand it over again)", highlight=False)
+        else:
             err.print(
-                f"{user}: profile not rewritten ({getattr(error, 'strerror', None) or error}); "
+                f"{user}: profile not rewritten ({why_not}); "
                 f"`dmlctl access grant {user}` issues a new one",
                 highlight=False,
                 soft_wrap=True,
             )
-        else:
-            out.print(f"rewrote {user}'s profile: {where} (hand it over again)", highlight=False)

@@ -5,11 +5,12 @@ from typing import Annotated
 
 import typer
 
-from dmlctl import cluster_target, data
 from dmlctl import jobs as joblib
-from dmlctl.commands.options import Inventory, Profile
-from dmlctl.console import err, out
+from dmlctl.commands.common import Inventory, Profile
 from dmlctl.errors import UsageError
+from dmlctl.jobs import cluster_target
+from dmlctl.staging import local_input
+from dmlctl.ui.console import err, out
 
 
 def submit(
@@ -71,12 +72,12 @@ def submit(
     joblib.require_client(spec.engine)
     if cores is not None and spec.engine != "spark":
         raise UsageError("--cores applies to Spark jobs only", hint="leave --cores away")
-    inputs = data.items(data_paths or [])
+    inputs = local_input.items(data_paths or [])
     if local:
         joblib.check_local_engine(spec.engine)
         inv, target = None, joblib.Target.local(cores)
     else:
-        from dmlctl.connection import connect
+        from dmlctl.cluster.connection import connect
 
         conn = connect(inventory, profile_path)
         inv, target = conn.inv, cluster_target.target(conn, spec.engine, cores)

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dmlctl import data
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs.catalogue import Job
 from dmlctl.jobs.rundir import LOG_FILE, check_result, read_result, write_run_record
 from dmlctl.jobs.target import Target, job_command, secret_conf_file
+from dmlctl.staging import local_input
 
 # The environment run.json keeps: what says where the job ran, nothing of the user's own.
 RECORDED_ENV = (
@@ -131,7 +131,7 @@ def submit(
     args: Iterable[str] = (),
     sink: Callable[[bytes], None] | None = None,
     workdir: Path | None = None,
-    inputs: Iterable[data.Item] = (),
+    inputs: Iterable[local_input.Item] = (),
 ) -> Run:
     """Run JOB on TARGET into RUN_DIR; OperationError when it fails or its result is short.
 
@@ -150,7 +150,7 @@ def submit(
         finally:
             seconds = time.monotonic() - clock
             if workdir is not None:
-                data.collect_outputs(workdir, run_dir, list(inputs))
+                local_input.collect_outputs(workdir, run_dir, list(inputs))
             write_run_record(
                 run_dir,
                 {

@@ -171,9 +171,9 @@ def job_command(
         extra = [job.sample.data_flag, target.node_data]
     elif job.sample is not None and target.mode == "cluster" and job.sample.driver_flag:
         extra = [job.sample.driver_flag]  # the nodes cannot see its input: read it here
-        # Through dmlctl.launch: an H2O program that cannot reach the cloud fails, never starts
+        # Through dmlctl.jobs.launch: an H2O program that cannot reach the cloud fails, never starts
     # a private H2O here.
-    argv = [sys.executable, "-u", "-m", "dmlctl.launch", str(job.script), *extra, *args]
+    argv = [sys.executable, "-u", "-m", "dmlctl.jobs.launch", str(job.script), *extra, *args]
     return argv, env
 
 

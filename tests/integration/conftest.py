@@ -69,7 +69,7 @@ class Cluster:
 
     def secrets(self):
         """The cluster's secrets as dmlctl keeps them (read afresh: rotation changes them)."""
-        from dmlctl.secrets import ClusterSecrets
+        from dmlctl.security.cluster_secrets import ClusterSecrets
 
         old = os.environ.get("DMLCTL_STATE_DIR")
         os.environ["DMLCTL_STATE_DIR"] = str(self.state_dir)
@@ -83,7 +83,7 @@ class Cluster:
 
     def h2o_json(self, url: str, timeout: float = 10) -> dict:
         """GET an H2O endpoint with dmlctl's own login and CA (clusters are secure by default)."""
-        from dmlctl.credentials import from_secrets, open_url
+        from dmlctl.security.credentials import from_secrets, open_url
 
         creds = from_secrets(self.secrets(), secure=url.startswith("https:"))
         with open_url(url, creds, timeout) as response:

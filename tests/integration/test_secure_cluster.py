@@ -92,7 +92,7 @@ def _spark_app(cluster, tmp_path: Path, name: str, conf: dict, hold: float = 0, 
     fd = os.open(props, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.writelines(f"{k} {v}\n" for k, v in conf.items())
-    from dmlctl.cluster_target import driver_address
+    from dmlctl.jobs.cluster_target import driver_address
 
     driver = driver_address(status["spark"]["master_url"].split("//")[1].split(":")[0])
     script = tmp_path / "probe.py"

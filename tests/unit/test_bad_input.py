@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl import runner
 from dmlctl.cli import main
+from dmlctl.playbooks import runner
 
 # The lecture's two-node lab, as an inventory.
 GOOD = (Path(__file__).parent / "payloads" / "two_nodes.ini").read_text()
@@ -109,9 +109,9 @@ def test_doctor_on_an_inventory_without_a_cluster(capsys, tmp_path, missing):
 
 
 def test_deploy_with_colliding_ports_stops_before_any_playbook(capsys, tmp_path, monkeypatch):
-    from dmlctl import doctor
+    from dmlctl.doctor import plan
 
-    monkeypatch.setattr(doctor, "probe", lambda *a, **k: {})  # every host unreachable
+    monkeypatch.setattr(plan, "probe", lambda *a, **k: {})  # every host unreachable
     inv = tmp_path / "hosts.ini"
     inv.write_text(
         GOOD.replace("node1 ansible_host=127.0.0.1", "node1 ansible_host=127.0.0.1 h2o_port=8080")

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-from dmlctl import status
+from dmlctl.cluster import status
 
 
 def test_spark_apps_show_owner_cores_and_state_oldest_first():
@@ -48,7 +48,7 @@ def test_a_cluster_h2o_program_fails_instead_of_starting_a_private_h2o(tmp_path)
     script.write_text(PRIVATE_H2O)
     env = {"DMLCTL_MODE": "cluster", "DMLCTL_ENGINE": "h2o", "DMLCTL_H2O_URL": "http://x:1"}
     ran = subprocess.run(
-        [sys.executable, "-m", "dmlctl.launch", str(script)],
+        [sys.executable, "-m", "dmlctl.jobs.launch", str(script)],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert "H2OConnectionError cannot reach the H2O cloud at http://x:1" in ran.stdout, ran

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl import cluster_target
 from dmlctl.errors import OperationError, UsageError
+from dmlctl.jobs import cluster_target
 
 UI_PAGE = (Path(__file__).parent / "payloads" / "spark_master_ui.html").read_text()
 

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
+from rich.prompt import Confirm
 
 from dmlctl import lab as labs
-from dmlctl import runner
 from dmlctl.cli import main
-from dmlctl.runner import RunOutcome
+from dmlctl.playbooks import runner
+from dmlctl.playbooks.runner import RunOutcome
 
 INVENTORY = (Path(__file__).parent / "payloads" / "two_nodes.ini").read_text()
 
@@ -101,7 +101,7 @@ def test_uninstall_on_a_terminal_asks(capsys, monkeypatch, playbook_runs, invent
         asked.append(question)
         return next(answers)
 
-    monkeypatch.setattr(typer, "confirm", answer)
+    monkeypatch.setattr(Confirm, "ask", classmethod(lambda cls, question, **k: answer(question)))
     code, lines = _run(capsys, "uninstall", "-i", inventory_file)
     assert code == 1
     assert lines == ["error: cancelled; nothing was changed."]

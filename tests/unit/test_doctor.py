@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl import doctor, doctor_checks
-from dmlctl.inventory import ClusterInventory
+from dmlctl.doctor import checks, plan
 from dmlctl.paths import PLAYBOOK_DIR
+from dmlctl.playbooks.inventory import ClusterInventory
 
 PROBE = PLAYBOOK_DIR / "files" / "doctor_probe.py"
 ADDRESSES = {"n1": "10.0.0.1", "n2": "10.0.0.2", "n3": "10.0.0.3"}
@@ -30,7 +30,7 @@ def _inventory(**node1_vars) -> ClusterInventory:
     )
 
 
-def _healthy_answer(host: str, hp: doctor.HostPlan) -> dict:
+def _healthy_answer(host: str, hp: plan.HostPlan) -> dict:
     return {
         "python": [*sys.version_info[:3]],
         "os": {"id": "debian", "id_like": "", "pretty": "Debian 12", "systemd": True},
@@ -45,7 +45,7 @@ def _healthy_answer(host: str, hp: doctor.HostPlan) -> dict:
 
 
 def _judge(inv, change=lambda host, answer: None, down=()):
-    plans = doctor.plan(inv)
+    plans = plan.plan(inv)
     answers = {}
     for host, hp in plans.items():
         answer = _healthy_answer(host, hp)
@@ -55,11 +55,11 @@ def _judge(inv, change=lambda host, answer: None, down=()):
             if host in down
             else ("ok", answer)
         )
-    return doctor_checks.evaluate(inv, plans, answers)
+    return checks.evaluate(inv, plans, answers)
 
 
 def test_plan_names_each_hosts_engine_ports_and_peers():
-    plans = doctor.plan(_inventory())
+    plans = plan.plan(_inventory())
     assert plans["n1"].ports == {
         "spark_master_port": 7077,
         "spark_master_webui_port": 8080,
@@ -74,7 +74,7 @@ def test_plan_names_each_hosts_engine_ports_and_peers():
 
 def test_a_healthy_lab_has_no_failures():
     findings = _judge(_inventory())
-    assert doctor.failures(findings) == []
+    assert plan.failures(findings) == []
     assert {f.check for f in findings} >= {"ssh+sudo", "python", "java", "ports", "reach"}
 
 
@@ -94,7 +94,7 @@ def test_a_foreign_listener_names_the_host_port_and_process():
                 }
             ]
 
-    [failure] = doctor.failures(_judge(_inventory(), squat))
+    [failure] = plan.failures(_judge(_inventory(), squat))
     assert (failure.host, failure.check) == ("n2", "ports")
     assert "54321 (h2o_port)" in failure.detail and "python3 (pid 4242" in failure.detail
     assert failure.fix
@@ -115,7 +115,7 @@ def test_dmlctls_own_services_may_hold_their_ports():
             }
         ]
 
-    assert doctor.failures(_judge(_inventory(), running)) == []
+    assert plan.failures(_judge(_inventory(), running)) == []
 
 
 def test_an_unreachable_host_is_named_once_and_not_blamed_on_its_peers():
@@ -124,7 +124,7 @@ def test_an_unreachable_host_is_named_once_and_not_blamed_on_its_peers():
             if peer["address"] == ADDRESSES["n3"]:
                 peer["result"] = "No route to host"
 
-    failures = doctor.failures(_judge(_inventory(), cut, down={"n3"}))
+    failures = plan.failures(_judge(_inventory(), cut, down={"n3"}))
     assert [(f.host, f.check) for f in failures] == [("n3", "ssh")]
     assert "No route to host" in failures[0].detail
 
@@ -134,7 +134,7 @@ def test_a_firewalled_peer_port_fails_reach():
         if host == "n2":
             answer["peers"][0]["result"] = "timed out"
 
-    [failure] = doctor.failures(_judge(_inventory(), cut))
+    [failure] = plan.failures(_judge(_inventory(), cut))
     assert (failure.host, failure.check) == ("n2", "reach")
     assert "n1 10.0.0.1:7077 (spark_master_port): timed out" in failure.detail
 
@@ -152,14 +152,14 @@ def test_a_firewalled_peer_port_fails_reach():
     ],
 )
 def test_each_failure_says_what_and_how_to_fix(change, check, words):
-    [failure] = doctor.failures(_judge(_inventory(), lambda h, a: change(a) if h == "n2" else None))
+    [failure] = plan.failures(_judge(_inventory(), lambda h, a: change(a) if h == "n2" else None))
     assert (failure.host, failure.check) == ("n2", check)
     assert words in failure.detail and failure.fix
 
 
 def test_settings_catch_colliding_ports_and_bad_sizes_without_a_machine():
     inv = _inventory(h2o_port=8080, h2o_max_heap="lots")
-    failures = doctor.settings_findings(inv, doctor.plan(inv))
+    failures = plan.settings_findings(inv, plan.plan(inv))
     assert {f.detail for f in failures} == {
         "h2o_max_heap=lots is not a size",
         "port 8080 is both spark_master_webui_port and h2o_port",
@@ -170,7 +170,7 @@ def test_settings_catch_colliding_ports_and_bad_sizes_without_a_machine():
     ("value", "mib"), [("512m", 512), ("2g", 2048), ("1.5G", 1536), ("768", 768), ("lots", None)]
 )
 def test_sizes_are_read_as_the_roles_read_them(value, mib):
-    assert doctor.size_mb(value) == mib
+    assert plan.size_mb(value) == mib
 
 
 def test_the_probe_on_this_machine_names_a_listeners_process():

@@ -1,12 +1,14 @@
 """The engine registry agrees with the roles, the inventory layout and the pinned clients."""
 
 import importlib.metadata
+from pathlib import Path
 
 import pytest
 import yaml
 
-from dmlctl import engines, inventory, lab
-from dmlctl.paths import ROLES_DIR
+from dmlctl import engines, lab
+from dmlctl.paths import PLAYBOOK_DIR, ROLES_DIR
+from dmlctl.playbooks import inventory
 
 
 @pytest.mark.parametrize("engine", engines.ENGINES.values(), ids=engines.NAMES)
@@ -26,9 +28,13 @@ def test_each_unit_has_the_roles_template(engine):
         assert template.is_file(), template
 
 
-def test_groups_are_the_inventorys_cluster_groups():
-    assert set(engines.GROUPS) == set(inventory.CLUSTER_GROUPS)
+def test_groups_are_the_example_inventorys_and_the_playbooks():
+    example = inventory.load(Path(__file__).parents[2] / "inventory" / "hosts.ini")
+    assert set(engines.GROUPS) <= set(example.groups)
     assert set(lab.lab_groups(["a", "b"])) == set(engines.GROUPS)
+    deploy = (PLAYBOOK_DIR / "deploy.yml").read_text()
+    for group in engines.GROUPS:
+        assert group in deploy, f"playbooks/deploy.yml never names {group}"
 
 
 def test_client_packages_are_installed_and_modules_map_back():

@@ -5,9 +5,11 @@ import sys
 
 import pytest
 
-from dmlctl import cluster_target, connection, executor_python, profile, secrets
 from dmlctl.cli import main
+from dmlctl.cluster import connection, executor_python
 from dmlctl.errors import UsageError
+from dmlctl.jobs import cluster_target
+from dmlctl.security import cluster_secrets, profile
 
 DRIVER = f"{sys.version_info.major}.{sys.version_info.minor}"
 OTHER = "2.7"
@@ -59,7 +61,7 @@ def test_deploy_events_give_the_workers_versions():
 
 def test_recorded_in_the_clusters_state(state, tmp_path):
     inv = tmp_path / "inv.ini"
-    box = secrets.ClusterSecrets.for_inventory(inv)
+    box = cluster_secrets.ClusterSecrets.for_inventory(inv)
     box.ensure({"n1": "10.0.0.2"}, insecure=True)
     assert box.executor_python is None
     box.note_executor_python("3.11")

@@ -1,7 +1,8 @@
 import pytest
 
-from dmlctl import inventory, lab
+from dmlctl import lab
 from dmlctl.errors import UsageError
+from dmlctl.playbooks import inventory
 
 
 def _make_lab(name: str) -> lab.Lab:

@@ -225,7 +225,7 @@ def test_local_spark_command(tmp_path):
     argv, env = joblib.job_command(
         job, tmp_path, joblib.Target.local(), ["--k", "4"], base_env=base
     )
-    assert argv == [sys.executable, "-u", "-m", "dmlctl.launch", str(job.script), "--k", "4"]
+    assert argv == [sys.executable, "-u", "-m", "dmlctl.jobs.launch", str(job.script), "--k", "4"]
     assert env["PYSPARK_SUBMIT_ARGS"] == "--master 'local[*]' pyspark-shell"
     assert env["PYSPARK_PYTHON"] == sys.executable
     assert "PYSPARK_DRIVER_PYTHON" not in env
@@ -239,7 +239,7 @@ def test_local_h2o_command_starts_its_own_h2o(tmp_path):
     job = joblib.resolve_job("h2o-rf")
     base = {"DMLCTL_H2O_URL": "http://10.0.0.1:54321"}
     argv, env = joblib.job_command(job, tmp_path, joblib.Target.local(), base_env=base)
-    assert argv == [sys.executable, "-u", "-m", "dmlctl.launch", str(job.script)]
+    assert argv == [sys.executable, "-u", "-m", "dmlctl.jobs.launch", str(job.script)]
     assert "DMLCTL_H2O_URL" not in env
     assert "PYSPARK_SUBMIT_ARGS" not in env
 

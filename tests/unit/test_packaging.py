@@ -111,7 +111,7 @@ def _inventory(tmp_path, monkeypatch, extra: str) -> Path:
 
 
 def test_lab_deploy_without_the_jobs_extra_names_the_install(capsys, monkeypatch, tmp_path):
-    from dmlctl import runner
+    from dmlctl.playbooks import runner
 
     path = _inventory(tmp_path, monkeypatch, LAB_VARS)
     _without(monkeypatch, "pyspark")
@@ -126,8 +126,8 @@ def test_lab_deploy_without_the_jobs_extra_names_the_install(capsys, monkeypatch
 
 
 def test_a_pinned_mirror_deploy_needs_no_engine_clients(monkeypatch, tmp_path):
-    from dmlctl import inventory
-    from dmlctl.commands.cluster import require_bundle_clients
+    from dmlctl.cluster.operations import require_bundle_clients
+    from dmlctl.playbooks import inventory
 
     inv = inventory.load(_inventory(tmp_path, monkeypatch, PINNED_MIRROR_VARS))
     _without(monkeypatch, "pyspark")

@@ -11,11 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dmlctl.progress import (
-    PlaybookProgress,
+from dmlctl.playbooks.events import PlaybookProgress, failure_message, recap_json
+from dmlctl.ui.progress import (
     PlaybookView,
-    failure_message,
-    recap_json,
     render_changes,
     render_failures,
     render_live,
@@ -110,12 +108,14 @@ def test_failure_message_prefers_msg_then_failed_loop_item():
     assert failure_message({}) == "failed (no message from the module)"
 
 
-def test_the_view_feeds_the_model_with_or_without_a_live_display():
+def test_the_view_draws_its_model_only_when_live():
     for live in (False, True):
         console = Console(width=120, record=True, color_system=None, force_terminal=live)
-        with PlaybookView(PlaybookProgress(), console, live=live) as view:
+        progress = PlaybookProgress()
+        with PlaybookView(progress, console, live=live) as view:
             for event in EVENTS:
-                view.feed(event)
+                progress.feed(event)
+                view.refresh(event)
         assert view.progress.recap == _fed().recap
         assert bool(console.export_text().strip()) is live
 

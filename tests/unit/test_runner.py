@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from dmlctl import runner
 from dmlctl.errors import OperationError, UsageError
+from dmlctl.playbooks import runner
 
 PLAYBOOK = """\
 - name: Local

@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from dmlctl import credentials, profile, secrets, tls
 from dmlctl.errors import UsageError
+from dmlctl.security import cluster_secrets, credentials, profile, tls
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def _mode(path):
 
 
 def test_ensure_makes_private_secrets_once(state, tmp_path):
-    box = secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    box = cluster_secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
     assert box.ensure({"node1": "10.0.0.2", "node2": "10.0.0.3"})
     assert _mode(box.path) == 0o700
     for path in box.path.rglob("*"):
@@ -38,19 +38,19 @@ def test_ensure_makes_private_secrets_once(state, tmp_path):
 
 
 def test_realm_holds_hashes_not_passwords(state, tmp_path):
-    box = secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    box = cluster_secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
     box.ensure({"n": "10.0.0.2"})
     password = box.add_user("alice")
-    realm = (box.path / secrets.REALM).read_text()
+    realm = (box.path / cluster_secrets.REALM).read_text()
     assert password not in realm
     assert f"alice: MD5:{hashlib.md5(password.encode()).hexdigest()}" in realm
     assert box.users() == ["alice"]
     assert box.remove_user("alice") and not box.remove_user("alice")
-    assert "alice" not in (box.path / secrets.REALM).read_text()
+    assert "alice" not in (box.path / cluster_secrets.REALM).read_text()
 
 
 def test_rotate_changes_every_secret(state, tmp_path):
-    box = secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    box = cluster_secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
     box.ensure({"n": "10.0.0.2"})
     box.add_user("bob")
     before = set(box.values())
@@ -61,7 +61,7 @@ def test_rotate_changes_every_secret(state, tmp_path):
 @pytest.mark.parametrize("name", ["Alice", "dmlctl", "a b", "", "x" * 40])
 def test_bad_user_names_are_refused(name):
     with pytest.raises(UsageError):
-        secrets.check_user_name(name)
+        cluster_secrets.check_user_name(name)
 
 
 def _profile(**extra):
@@ -140,7 +140,7 @@ def test_secret_spark_conf_goes_to_a_private_file_not_the_command_line(tmp_path)
 
 
 def test_a_profile_gives_endpoints_without_an_inventory(state, tmp_path, monkeypatch):
-    from dmlctl import connection
+    from dmlctl.cluster import connection
 
     path = profile.write(_profile(), tmp_path / "alice.json")
     monkeypatch.setenv("DMLCTL_PROFILE", str(path))
@@ -153,7 +153,7 @@ def test_a_profile_gives_endpoints_without_an_inventory(state, tmp_path, monkeyp
 
 
 def test_security_facts_come_from_the_engines():
-    from dmlctl.status import security_facts
+    from dmlctl.cluster.status import security_facts
 
     creds = credentials.Credentials(secure=True, h2o_user="u", h2o_password="p")
     clouds = {"a:1": ({"internal_security_enabled": True}, None), "b:1": (None, "down")}
@@ -163,8 +163,7 @@ def test_security_facts_come_from_the_engines():
 
 
 def test_a_refused_login_is_one_clear_error(state, tmp_path, monkeypatch):
-    from dmlctl import connection
-    from dmlctl.commands import status as status_command
+    from dmlctl.cluster import connection, status
     from dmlctl.errors import OperationError
 
     path = profile.write(_profile(), tmp_path / "alice.json")
@@ -175,8 +174,8 @@ def test_a_refused_login_is_one_clear_error(state, tmp_path, monkeypatch):
             return None, "HTTP 401: the login was refused"
         return {"status": "ALIVE", "workers": []}, None
 
-    monkeypatch.setattr("dmlctl.status.fetch_json", refused)
-    monkeypatch.setattr("dmlctl.status.reachable", lambda *a, **k: False)
+    monkeypatch.setattr("dmlctl.cluster.status.fetch_json", refused)
+    monkeypatch.setattr("dmlctl.cluster.status.reachable", lambda *a, **k: False)
     with pytest.raises(OperationError, match="refused the login") as caught:
-        status_command.collect(conn)
+        status.collect_for(conn)
     assert "ask the cluster's administrator" in caught.value.hint

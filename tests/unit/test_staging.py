@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl import data, runner, staging
 from dmlctl.errors import OperationError, UsageError
-from dmlctl.inventory import ClusterInventory
-from dmlctl.runner import RunOutcome
+from dmlctl.playbooks import runner
+from dmlctl.playbooks.inventory import ClusterInventory
+from dmlctl.playbooks.runner import RunOutcome
+from dmlctl.staging import datasets, local_input, nodes
 
 
 def _failed(host: str, message: str) -> dict:
@@ -17,10 +18,10 @@ def _failed(host: str, message: str) -> dict:
 @pytest.fixture
 def layout(tmp_path, monkeypatch):
     root = tmp_path / "var-tmp-dmlctl"
-    monkeypatch.setattr(data, "ROOT", root)
-    monkeypatch.setattr(data, "CONTENT_DIR", root / "data")
-    monkeypatch.setattr(data, "WORK_ROOT", root / "work")
-    monkeypatch.setattr(staging, "DATASETS_DIR", tmp_path / "datasets")
+    monkeypatch.setattr(local_input, "ROOT", root)
+    monkeypatch.setattr(local_input, "CONTENT_DIR", root / "data")
+    monkeypatch.setattr(local_input, "WORK_ROOT", root / "work")
+    monkeypatch.setattr(datasets, "DATASETS_DIR", tmp_path / "datasets")
     return root
 
 
@@ -52,25 +53,25 @@ def setup(tmp_path, layout, monkeypatch):
 
 def test_stages_once_to_a_content_addressed_path_here_and_on_every_node(setup, layout):
     inv, source, runs = setup
-    first = staging.stage(inv, source)
+    first = nodes.stage(inv, source)
     assert Path(first).read_text() == source.read_text()
     assert Path(first).name == "iris.csv" and Path(first).parent.parent == layout / "data"
     assert len(runs) == 1 and runs[0]["limit"] == "n1,n2"
     digest = Path(first).parent.name
     assert runs[0]["names"] == [f"data/{digest}", f"data/{digest}/iris.csv"]
-    assert staging.stage(inv, source) == first
+    assert nodes.stage(inv, source) == first
     assert len(runs) == 1
 
 
 def test_a_playbook_run_or_a_rewritten_inventory_stages_again(setup):
     inv, source, runs = setup
-    staging.stage(inv, source)
-    staging.forget(inv.path)
-    staging.stage(inv, source)
+    nodes.stage(inv, source)
+    nodes.forget(inv.path)
+    nodes.stage(inv, source)
     assert len(runs) == 2
     stat = inv.path.stat()
     os.utime(inv.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    staging.stage(inv, source)
+    nodes.stage(inv, source)
     assert len(runs) == 3
 
 
@@ -83,8 +84,8 @@ def test_a_node_that_cannot_take_the_input_is_named(setup, monkeypatch):
 
     monkeypatch.setattr(runner, "run_playbook", failing)
     with pytest.raises(OperationError, match="n2: disk full"):
-        staging.stage(inv, source)
-    assert staging._load(inv.path) == {}
+        nodes.stage(inv, source)
+    assert nodes._load(inv.path) == {}
 
 
 def test_a_work_directory_sends_only_new_content_and_always_its_links(setup, tmp_path):
@@ -92,25 +93,25 @@ def test_a_work_directory_sends_only_new_content_and_always_its_links(setup, tmp
     folder = tmp_path / "files"
     folder.mkdir()
     (folder / "a.txt").write_text("a")
-    items = data.items([str(source), str(folder)])
+    items = local_input.items([str(source), str(folder)])
     for item in items:
-        data.store(item.source)
-    workdir = data.make_workdir("run-1", items)
-    staging.stage_workdir(inv, workdir, items)
+        local_input.store(item.source)
+    workdir = local_input.make_workdir("run-1", items)
+    nodes.stage_workdir(inv, workdir, items)
     assert "work/run-1/iris.csv" in runs[0]["names"]
     assert any(name.endswith("/files/a.txt") for name in runs[0]["names"])
     assert runs[0]["dmlctl_data_required"] == []
-    second = data.make_workdir("run-2", items)
-    staging.stage_workdir(inv, second, items)
+    second = local_input.make_workdir("run-2", items)
+    nodes.stage_workdir(inv, second, items)
     assert runs[1]["names"] == ["work/run-2", "work/run-2/files", "work/run-2/iris.csv"]
     assert sorted(runs[1]["dmlctl_data_required"]) == sorted(str(i.stored.parent) for i in items)
 
 
 def test_content_a_node_lost_is_sent_again(setup, monkeypatch):
     inv, source, _ = setup
-    items = data.items([str(source)])
-    data.store(items[0].source)
-    staging.stage_workdir(inv, data.make_workdir("run-1", items), items)
+    items = local_input.items([str(source)])
+    local_input.store(items[0].source)
+    nodes.stage_workdir(inv, local_input.make_workdir("run-1", items), items)
     calls = []
 
     def lost_once(playbook, inventory, *, on_event, extravars=None, **kw):
@@ -121,24 +122,24 @@ def test_content_a_node_lost_is_sent_again(setup, monkeypatch):
         return RunOutcome("successful", 0, Path("/nonexistent"))
 
     monkeypatch.setattr(runner, "run_playbook", lost_once)
-    staging.stage_workdir(inv, data.make_workdir("run-2", items), items)
+    nodes.stage_workdir(inv, local_input.make_workdir("run-2", items), items)
     assert calls == [[str(items[0].stored.parent)], []]
 
 
 def test_publish_copies_here_and_names_what_it_replaces(setup):
     inv, source, runs = setup
-    published = staging.publish(inv, [source])
-    assert published == [staging.DATASETS_DIR / "iris.csv"]
+    published = datasets.publish(inv, [source])
+    assert published == [datasets.DATASETS_DIR / "iris.csv"]
     assert published[0].read_text() == source.read_text()
     assert runs[0]["dmlctl_data_action"] == "publish"
-    assert runs[0]["dmlctl_data_paths"] == [str(staging.DATASETS_DIR / "iris.csv")]
+    assert runs[0]["dmlctl_data_paths"] == [str(datasets.DATASETS_DIR / "iris.csv")]
     assert runs[0]["names"] == ["iris.csv"]
 
 
 def test_bad_dataset_names_are_refused_before_anything_changes(setup, tmp_path):
     inv, _, runs = setup
     with pytest.raises(UsageError):
-        staging.publish(inv, [tmp_path / "missing.csv"])
+        datasets.publish(inv, [tmp_path / "missing.csv"])
     with pytest.raises(UsageError):
-        staging.unpublish(inv, "../etc")
+        datasets.unpublish(inv, "../etc")
     assert runs == []

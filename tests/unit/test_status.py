@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl import status
-from dmlctl.inventory import ClusterInventory
+from dmlctl.cluster import status
+from dmlctl.playbooks.inventory import ClusterInventory
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SPARK = json.loads((PAYLOADS / "spark_master_2workers.json").read_text())
@@ -147,7 +147,7 @@ def test_endpoints_come_from_the_inventory_else_the_engine_registry():
 
 
 def test_endpoints_from_an_inventory_file_with_templated_and_group_variables(tmp_path):
-    from dmlctl import inventory
+    from dmlctl.playbooks import inventory
 
     (tmp_path / "group_vars").mkdir()
     (tmp_path / "group_vars" / "h2o_nodes.yml").write_text("h2o_port: '{{ base_port + 1 }}'\n")

@@ -1,4 +1,5 @@
-"""How `dmlctl submit` starts a job's program on a cluster: `python -m dmlctl.launch SCRIPT ARGS`.
+"""How `dmlctl submit` starts a job's program on a cluster:
+`python -m dmlctl.jobs.launch SCRIPT ARGS`.
 
 The program runs as `python SCRIPT ARGS` would run it (its own `__main__`, its directory first on
 sys.path), with one difference for H2O programs: `h2o.init()` starts a private H2O on this
@@ -30,7 +31,7 @@ def refuse_private_h2o() -> None:
 
 def main(argv: list[str]) -> None:
     if not argv:
-        sys.exit("usage: python -m dmlctl.launch SCRIPT [ARGS...]")
+        sys.exit("usage: python -m dmlctl.jobs.launch SCRIPT [ARGS...]")
     script = os.path.abspath(argv[0])
     if os.environ.get("DMLCTL_MODE") == "cluster" and os.environ.get("DMLCTL_ENGINE") == "h2o":
         refuse_private_h2o()

@@ -8,9 +8,9 @@ is the same here and on every node, with its input linked in at the place the pr
     /var/tmp/dmlctl/data/<digest>/<name>      the content, stored once per content
     /var/tmp/dmlctl/work/<run-id>/<place>     -> the content (a symlink)
 
-dmlctl.staging puts the same layout on the nodes. What the program writes into its work directory
-moves to the run directory when it ends. Work directories older than WORK_KEEP and content unused
-for DATA_KEEP are removed whenever input is staged (here and on the nodes).
+dmlctl.staging.nodes puts the same layout on the nodes. What the program writes into its work
+directory moves to the run directory when it ends. Work directories older than WORK_KEEP and
+content unused for DATA_KEEP are removed whenever input is staged (here and on the nodes).
 """
 
 import contextlib

@@ -18,16 +18,16 @@ Layout of a cluster's directory:
 
 import contextlib
 import hashlib
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dmlctl import store, tls
+from dmlctl import store
 from dmlctl.errors import UsageError
 from dmlctl.paths import state_dir
+from dmlctl.security import tls
 
 ADMIN_USER = "dmlctl"
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
@@ -40,20 +40,18 @@ META = "security.json"
 def cluster_dir(inventory_path: Path) -> Path:
     """The security directory of the cluster an inventory describes (one per inventory file)."""
     resolved = inventory_path.expanduser().resolve()
-    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", resolved.parent.name + "-" + resolved.stem)
-    return state_dir() / "security" / f"{stem.strip('-')}-{digest}"
-
-
-def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    path = state_dir() / "security" / f"{stem.strip('-')}-{store.inventory_key(resolved)}"
+    # Earlier releases keyed the directory with 10 hex digits: keep a cluster's secrets.
+    legacy = path.with_name(path.name[:-6])
+    if legacy.is_dir() and not path.exists():
+        legacy.rename(path)
     return path
 
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write DATA to PATH, mode 0600 from the first byte on, replacing any earlier file."""
-    _private_dir(path.parent)
+    store.private_dir(path.parent)
     store.write(path, data, mode=0o600)
 
 
@@ -138,7 +136,7 @@ class ClusterSecrets:
         a new certificate. INSECURE is the mode to remember (None: keep the one remembered);
         an insecure cluster needs no secrets.
         """
-        _private_dir(self.path)
+        store.private_dir(self.path)
         meta = self.meta()
         if insecure:
             store.save(self.path / META, {**meta, "insecure": True}, mode=0o600)

@@ -2,7 +2,7 @@
 
 `plan` says what to look at on each host (engine ports, peers to reach, install paths),
 `probe` runs playbooks/doctor.yml (one raw task per host, all hosts at once) and returns what
-each host answered; dmlctl.doctor_checks turns those answers into findings, a fix for every
+each host answered; dmlctl.doctor.checks turns those answers into findings, a fix for every
 failure.
 `settings_findings` needs no machine at all: deploy runs it before changing anything.
 """
@@ -13,8 +13,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dmlctl.inventory import ClusterInventory
+from dmlctl import engines, store
 from dmlctl.paths import ROLES_DIR
+from dmlctl.playbooks.inventory import ClusterInventory
 
 
 @dataclass(frozen=True)
@@ -54,24 +55,20 @@ class HostPlan:
 
 
 def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
-    master = inv.group("spark_master")[0]
+    master = inv.group(engines.SPARK_MASTER_GROUP)[0]
     plans = {}
     for host in inv.hosts:
-        is_master = host in inv.group("spark_master")
-        is_worker = host in inv.group("spark_workers")
-        is_h2o = host in inv.group("h2o_nodes")
-        engines = (["spark"] if is_master or is_worker else []) + (["h2o"] if is_h2o else [])
+        is_master = host in inv.group(engines.SPARK_MASTER_GROUP)
+        is_worker = host in inv.group(engines.SPARK_WORKERS_GROUP)
+        is_h2o = host in inv.group(engines.H2O_GROUP)
+        runs = (["spark"] if is_master or is_worker else []) + (["h2o"] if is_h2o else [])
         python = str(inv.setting(host, "spark_python"))
-        hp = HostPlan(engines=engines, python=python if engines[:1] == ["spark"] else "python3")
+        hp = HostPlan(engines=runs, python=python if runs[:1] == ["spark"] else "python3")
         spark_port = int(inv.setting(master, "spark_master_port"))
         if is_master:
             for name in ("spark_master_port", "spark_master_webui_port"):
                 hp.ports[name] = int(inv.setting(host, name))
-            if str(inv.setting(host, "spark_master_rest_enabled")).lower() in (
-                "true",
-                "yes",
-                "1",
-            ):
+            if store.truthy(inv.setting(host, "spark_master_rest_enabled")):
                 hp.ports["spark_master_rest_port"] = int(
                     inv.setting(host, "spark_master_rest_port")
                 )
@@ -83,12 +80,12 @@ def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
         if is_h2o:
             port = int(inv.setting(host, "h2o_port"))
             hp.ports["h2o_port"], hp.ports["h2o_port+1"] = port, port + 1
-            for peer in inv.group("h2o_nodes"):
+            for peer in inv.group(engines.H2O_GROUP):
                 if peer != host:
                     peer_port = int(inv.setting(peer, "h2o_port"))
                     hp.peers.append((peer, "h2o_port", inv.address(peer), peer_port))
                     hp.peers.append((peer, "h2o_port+1", inv.address(peer), peer_port + 1))
-        for engine in engines:
+        for engine in runs:
             hp.paths[engine] = str(inv.setting(host, f"{engine}_install_root"))
             hp.own_users.append(str(inv.setting(host, f"{engine}_user")))
         plans[host] = hp
@@ -161,8 +158,8 @@ def probe(
     inventory_path: Path, plans: dict[str, HostPlan], limit: str | None = None
 ) -> dict[str, tuple[str, dict | str]]:
     """Per host: ("ok", the probe's JSON), ("unreachable", why) or ("failed", why)."""
-    from dmlctl import runner
-    from dmlctl.progress import failure_message
+    from dmlctl.playbooks import runner
+    from dmlctl.playbooks.events import failure_message
 
     answers: dict[str, tuple[str, dict | str]] = {}
 

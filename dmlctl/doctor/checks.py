@@ -7,8 +7,9 @@ import re
 import sys
 from pathlib import Path
 
-from dmlctl.doctor import Finding, HostPlan, size_mb
-from dmlctl.inventory import ClusterInventory
+from dmlctl import engines
+from dmlctl.doctor.plan import Finding, HostPlan, size_mb
+from dmlctl.playbooks.inventory import ClusterInventory
 
 # Java majors each engine accepts: [lowest, highest] (as roles/java/vars/main.yml).
 JAVA_SUPPORT = {"spark": (17, 21), "h2o": (8, 17)}
@@ -119,7 +120,10 @@ def _python(host: str, hp: HostPlan, seen: dict) -> Finding:
 def _memory(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Finding:
     total, available = seen["memory"]["total_mb"], seen["memory"]["available_mb"]
     needs = {}
-    is_master, is_worker = host in inv.group("spark_master"), host in inv.group("spark_workers")
+    is_master, is_worker = (
+        host in inv.group(engines.SPARK_MASTER_GROUP),
+        host in inv.group(engines.SPARK_WORKERS_GROUP),
+    )
     if "spark" in hp.engines:
         daemon = size_mb(inv.setting(host, "spark_daemon_memory")) or 1024
         needs["Spark daemons"] = daemon * (is_master + is_worker)

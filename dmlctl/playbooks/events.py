@@ -1,17 +1,10 @@
-"""What a running playbook looks like: a model fed with ansible-runner events, and its view.
+"""What a running playbook did, as plain data fed with ansible-runner's events.
 
-The model is plain data so tests can feed it recorded events; the `render_*` functions turn it
-into rich renderables for the live display and the final recap. `PlaybookView` is the one path
-from runner events to the screen.
+Tests feed it recorded events; `dmlctl.ui.progress` draws it. Failures and changes are kept in
+the words a recap shows them in.
 """
 
 from dataclasses import dataclass, field
-
-from rich.console import Console, Group, RenderableType
-from rich.live import Live
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
 
 COUNTERS = ("ok", "changed", "failures", "unreachable", "skipped")
 # playbook_on_stats names unreachable hosts "dark".
@@ -151,81 +144,6 @@ def failure_message(result: dict) -> str:
     return " ".join(str(message).split()) or "failed (no message from the module)"
 
 
-# ---------------------------------------------------------------- views
-
-_STATE_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "unreachable": "bold red"}
-
-
-def render_live(progress: PlaybookProgress) -> RenderableType:
-    header = Text.assemble(("PLAY ", "bold"), progress.play or "starting", style="cyan")
-    task = Text.assemble(("TASK ", "bold"), progress.task or "…")
-    fraction = progress.play_fraction
-    bar = ProgressBar(total=1.0, completed=fraction or 0.0, pulse=fraction is None, width=40)
-    counter = Text(f" task {progress.tasks_started}", style="dim")
-    if progress.expected_tasks.get(progress.play):
-        counter = Text(
-            f" task {progress.tasks_started}/{progress.expected_tasks[progress.play]}", style="dim"
-        )
-    table = Table("host", "state", "ok", "changed", "failed", "last task", box=None)
-    for name, host in sorted(progress.hosts.items()):
-        table.add_row(
-            name,
-            Text(host.state, style=_STATE_STYLE[host.state]),
-            str(host.ok),
-            str(host.changed),
-            str(host.failed + host.unreachable),
-            Text(host.last_task, overflow="ellipsis", no_wrap=True),
-        )
-    bar_row = Table.grid()
-    bar_row.add_row(bar, counter)
-    return Group(header, task, bar_row, table)
-
-
-def render_recap(progress: PlaybookProgress) -> RenderableType:
-    table = Table("host", *COUNTERS, title="recap", title_justify="left")
-    for host, counts in sorted((progress.recap or {}).items()):
-        bad = counts["failures"] or counts["unreachable"]
-        table.add_row(
-            Text(host, style="bold red" if bad else "green"),
-            *(str(counts[c]) for c in COUNTERS),
-        )
-    return table
-
-
-def render_failures(progress: PlaybookProgress) -> RenderableType:
-    """One line per distinct failure; hosts that failed the same way share it."""
-    grouped: dict[tuple[str, str, bool], list[str]] = {}
-    for f in progress.failures:
-        grouped.setdefault((f.task, f.message, f.unreachable), []).append(f.host)
-    lines = [
-        Text.assemble(
-            (", ".join(hosts), "bold red"),
-            (" unreachable" if unreachable else "", "red"),
-            f" — {task}: ",
-            message,
-        )
-        for (task, message, unreachable), hosts in grouped.items()
-    ]
-    return Group(*lines)
-
-
-def render_changes(progress: PlaybookProgress, title: str) -> RenderableType:
-    """One line per changed task; hosts where it changed the same things share it."""
-    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    for change in progress.changes:
-        grouped.setdefault((change.task, change.what), []).append(change.host)
-    lines = [Text(title, style="bold")]
-    lines += [
-        Text.assemble(
-            (", ".join(hosts), "yellow"), f" — {task}", (": " + ", ".join(what)) if what else ""
-        )
-        for (task, what), hosts in grouped.items()
-    ]
-    if not progress.changes:
-        lines.append(Text("nothing", style="green"))
-    return Group(*lines)
-
-
 def recap_json(progress: PlaybookProgress, ok: bool) -> dict:
     """`--json` output of the playbook commands: the recap per host and what changed."""
     return {
@@ -235,34 +153,3 @@ def recap_json(progress: PlaybookProgress, ok: bool) -> dict:
             {"host": c.host, "task": c.task, "items": list(c.what)} for c in progress.changes
         ],
     }
-
-
-class PlaybookView:
-    """The one path from runner events to the screen: `feed` updates the model, then the view.
-
-    ansible-runner's thread only queues events; `runner.run_playbook` hands them to `feed` in
-    the main thread, which owns the model and builds every renderable. Without `live` (for
-    --verbose and --json) the model is fed and nothing is drawn while the playbook runs.
-    """
-
-    def __init__(self, progress: PlaybookProgress, console: Console, *, live: bool = True):
-        self.progress = progress
-        self._live = (
-            Live(render_live(progress), console=console, refresh_per_second=8, transient=True)
-            if live
-            else None
-        )
-
-    def __enter__(self) -> "PlaybookView":
-        if self._live is not None:
-            self._live.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self._live is not None:
-            self._live.stop()
-
-    def feed(self, event: dict) -> None:
-        self.progress.feed(event)
-        if self._live is not None:
-            self._live.update(render_live(self.progress))

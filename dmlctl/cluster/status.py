@@ -5,99 +5,24 @@ which locks the cloud). Everything is fetched in parallel with short timeouts; a
 endpoint is reported in the model, not raised.
 """
 
-import dataclasses
-import json
-import socket
 import time
-import urllib.error
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dmlctl import engines
-from dmlctl.credentials import Credentials, open_url
-from dmlctl.engines import H2O, SPARK
-from dmlctl.inventory import ClusterInventory
-
-TIMEOUT = 2.0
-SSH_PORT = 22
-
-
-def setting(inv: ClusterInventory, host: str, engine: engines.Engine, key: str):
-    """HOST's value of one of ENGINE's settings (see ClusterInventory.setting)."""
-    return inv.setting(host, engine.setting(key).var)
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """Where the engines of an inventory answer, worked out once per inventory."""
-
-    spark_master: str  # the master's inventory name
-    spark_master_address: str  # where this machine reaches it
-    spark_master_url: str  # spark://ADDRESS:PORT, what drivers connect to
-    spark_ui: str  # the master's web UI (and its /json/)
-    spark_python: str  # the workers' Python, for a job's executors
-    spark_workers: tuple[str, ...]  # the addresses expected to register, sorted
-    h2o_url: str  # the first H2O node's REST API
-    h2o_cluster_name: str
-    h2o_nodes: dict[str, str]  # ADDRESS:PORT -> inventory name, every expected member
-
-
-def endpoints(inv: ClusterInventory) -> Endpoints:
-    """The status endpoints of INV (which must have the cluster groups)."""
-    master = inv.group(engines.SPARK_MASTER_GROUP)[0]
-    address = inv.address(master)
-    nodes = inv.group(engines.H2O_GROUP)
-    first = nodes[0]
-    return Endpoints(
-        spark_master=master,
-        spark_master_address=address,
-        spark_master_url=f"spark://{address}:{setting(inv, master, SPARK, 'master_port')}",
-        spark_ui=f"http://{address}:{setting(inv, master, SPARK, 'ui_port')}",
-        spark_python=str(setting(inv, master, SPARK, "python")),
-        spark_workers=tuple(
-            sorted({inv.address(h) for h in inv.group(engines.SPARK_WORKERS_GROUP)})
-        ),
-        h2o_url=f"http://{inv.address(first)}:{setting(inv, first, H2O, 'port')}",
-        h2o_cluster_name=setting(inv, first, H2O, "cluster_name"),
-        h2o_nodes={f"{inv.address(h)}:{setting(inv, h, H2O, 'port')}": h for h in nodes},
-    )
-
-
-def with_h2o_scheme(ends: Endpoints, creds: Credentials) -> Endpoints:
-    """ENDS with the H2O URL as the cluster serves it (https when it runs secure)."""
-    scheme = creds.h2o_scheme + "://"
-    return dataclasses.replace(ends, h2o_url=scheme + ends.h2o_url.split("://", 1)[-1])
-
-
-def fetch_json(
-    url: str,
-    timeout: float = TIMEOUT,
-    creds: Credentials | None = None,
-    *,
-    authenticate: bool = True,
-) -> tuple[dict | None, str | None]:
-    """(payload, None) or (None, why it could not be read). CREDS: H2O's login and CA."""
-    try:
-        with open_url(url, creds, timeout, authenticate=authenticate) as response:
-            return json.loads(response.read()), None
-    except urllib.error.HTTPError as error:
-        if error.code == 401:
-            return None, "HTTP 401: the login was refused"
-        return None, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        return None, str(reason)
-    except ValueError:
-        return None, "not JSON"
-
-
-def reachable(address: str, port: int = SSH_PORT, timeout: float = TIMEOUT) -> bool:
-    try:
-        with socket.create_connection((address, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+from dmlctl.cluster.endpoints import (
+    SSH_PORT,
+    TIMEOUT,
+    Endpoints,
+    endpoints,
+    fetch_json,
+    reachable,
+    with_h2o_scheme,
+)
+from dmlctl.engines import SPARK
+from dmlctl.errors import OperationError
+from dmlctl.playbooks.inventory import ClusterInventory
+from dmlctl.security.credentials import Credentials
 
 
 def spark_status(ends: Endpoints, master_json: dict | None, error: str | None) -> dict:
@@ -183,8 +108,31 @@ def worker_names(inv: ClusterInventory | None, addresses: list[str]) -> list[str
     """Missing workers as the inventory names them: "node3 (10.89.0.4)" (a profile has no names)."""
     if inv is None:
         return list(addresses)
-    by_address = {inv.address(h): h for h in inv.group("spark_workers")}
+    by_address = {inv.address(h): h for h in inv.group(engines.SPARK_WORKERS_GROUP)}
     return [f"{by_address[a]} ({a})" if a in by_address else a for a in addresses]
+
+
+def _cloud_facts(view: dict) -> dict:
+    """What one node's GET /3/Cloud says of the whole cloud, in the status model's words."""
+    return {
+        "cloud_name": view.get("cloud_name"),
+        "version": view.get("version"),
+        "cloud_size": view.get("cloud_size", 0),
+        "consensus": bool(view.get("consensus")),
+        "locked": bool(view.get("locked")),
+        "cloud_healthy": bool(view.get("cloud_healthy")),
+        "nodes": [
+            {
+                "ip_port": n.get("ip_port"),
+                "healthy": bool(n.get("healthy")),
+                "free_mem": n.get("free_mem", 0),
+                "max_mem": n.get("max_mem", 0),
+                "num_cpus": n.get("num_cpus", 0),
+                "sys_load": n.get("sys_load"),
+            }
+            for n in view.get("nodes", [])
+        ],
+    }
 
 
 def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
@@ -221,25 +169,7 @@ def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]
                 f"(sees {', '.join(sorted(members))}), expected {len(expected)}"
             )
     if leader_view is not None:
-        status.update(
-            cloud_name=leader_view.get("cloud_name"),
-            version=leader_view.get("version"),
-            cloud_size=leader_view.get("cloud_size", 0),
-            consensus=bool(leader_view.get("consensus")),
-            locked=bool(leader_view.get("locked")),
-            cloud_healthy=bool(leader_view.get("cloud_healthy")),
-            nodes=[
-                {
-                    "ip_port": n.get("ip_port"),
-                    "healthy": bool(n.get("healthy")),
-                    "free_mem": n.get("free_mem", 0),
-                    "max_mem": n.get("max_mem", 0),
-                    "num_cpus": n.get("num_cpus", 0),
-                    "sys_load": n.get("sys_load"),
-                }
-                for n in leader_view.get("nodes", [])
-            ],
-        )
+        status.update(_cloud_facts(leader_view))
         unhealthy = [n["ip_port"] for n in status["nodes"] if not n["healthy"]]
         problems.extend(f"{ip_port} reports itself unhealthy" for ip_port in unhealthy)
         if not status["consensus"]:
@@ -326,3 +256,16 @@ def collect(
         "security": security,
         "inventory": source or (str(inv.path) if inv is not None else None),
     }
+
+
+def collect_for(conn, timeout: float = TIMEOUT) -> dict:
+    """The status model of a connection's cluster (dmlctl.cluster.connection); a refused login
+    is an error of its own (exit 1), with what to do about it."""
+    model = collect(conn.inv, timeout, ends=conn.ends, creds=conn.creds, source=conn.source)
+    problems = model["h2o"]["problems"]
+    if problems and all("login was refused" in p for p in problems):
+        raise OperationError(
+            f"the H2O cloud refused the login from {conn.source} (HTTP 401)",
+            hint=conn.refused_hint,
+        )
+    return model

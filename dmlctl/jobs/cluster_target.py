@@ -1,5 +1,5 @@
 """Where `dmlctl submit` sends a job on a cluster: engine URLs, the driver's address, the
-job's input staged on every node (dmlctl.staging), and the version guard."""
+job's input staged on every node (dmlctl.staging.nodes), and the version guard."""
 
 import dataclasses
 import importlib.metadata
@@ -8,14 +8,16 @@ import secrets
 import socket
 from pathlib import Path
 
-from dmlctl import data, engines, executor_python, staging
-from dmlctl.connection import Connection
+from dmlctl import engines
+from dmlctl.cluster import executor_python
+from dmlctl.cluster.connection import Connection
 from dmlctl.errors import OperationError, UsageError
-from dmlctl.inventory import ClusterInventory
 from dmlctl.jobs import Job, Target
-from dmlctl.secrets import ClusterSecrets
+from dmlctl.playbooks.inventory import ClusterInventory
+from dmlctl.security.cluster_secrets import ClusterSecrets
+from dmlctl.staging import local_input, nodes
 
-H2O_CONFIG = data.H2O_CONFIG
+H2O_CONFIG = local_input.H2O_CONFIG
 
 _SPARK_UI_VERSION = re.compile(r'class="version[^"]*"[^>]*>\s*([0-9][^<\s]*)\s*<')
 
@@ -77,12 +79,12 @@ def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
     UsageError (exit 2) on a version mismatch, before anything is staged or run. CORES caps a
     Spark application's cores (else the master's per-application default).
     """
-    from dmlctl.commands.status import collect
+    from dmlctl.cluster.status import collect_for
 
     if engine == "spark":
         executor_python.check(recorded_executor_python(conn), from_profile=conn.profile is not None)
     # Once per submit, so it may wait longer than `status`: a busy node is slow to shake hands.
-    model = collect(conn, timeout=SUBMIT_TIMEOUT)
+    model = collect_for(conn, timeout=SUBMIT_TIMEOUT)
     engine_status = model[engine]
     if not engine_status["healthy"]:
         problems = engine_status.get("problems") or [
@@ -115,8 +117,8 @@ def prepare_input(
     job: Job,
     target: Target,
     run_dir: Path,
-    inputs: list[data.Item],
-) -> tuple[Path, list[data.Item], Target]:
+    inputs: list[local_input.Item],
+) -> tuple[Path, list[local_input.Item], Target]:
     """The job's work directory with its input, here and (INV given) on every node.
 
     Returns the work directory, every input linked into it, and the target with a staged
@@ -125,13 +127,13 @@ def prepare_input(
     """
     if inv is not None and job.sample is not None and job.sample.staged:
         # Every run reads one staged copy (sent once).
-        target = dataclasses.replace(target, node_data=staging.stage(inv, job.sample.data))
+        target = dataclasses.replace(target, node_data=nodes.stage(inv, job.sample.data))
     for item in inputs:
-        data.store(item.source)
-    workdir = data.make_workdir(f"{run_dir.name}-{secrets.token_hex(4)}", inputs)
+        local_input.store(item.source)
+    workdir = local_input.make_workdir(f"{run_dir.name}-{secrets.token_hex(4)}", inputs)
     if target.h2o_url:
         # h2o.init() with no address reads this: it reaches the cloud, not a private H2O.
         (workdir / H2O_CONFIG).write_text(f"[init]\nurl = {target.h2o_url}\n")
     if inv is not None and inputs:
-        staging.stage_workdir(inv, workdir, inputs)
+        nodes.stage_workdir(inv, workdir, inputs)
     return workdir, inputs, target

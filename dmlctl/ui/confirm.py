@@ -1,15 +1,8 @@
 """Confirmation before commands that destroy something: asked on a terminal, `--yes` skips it."""
 
 import sys
-from typing import Annotated
-
-import typer
 
 from dmlctl.errors import OperationError, UsageError
-
-Yes = Annotated[
-    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")
-]
 
 
 def confirm(action: str, *, yes: bool) -> None:
@@ -22,5 +15,9 @@ def confirm(action: str, *, yes: bool) -> None:
             f"refusing to {action} without confirmation (no terminal to ask on).",
             hint="add --yes to confirm",
         )
-    if not typer.confirm(f"{action[0].upper()}{action[1:]}?", default=False, err=True):
+    from rich.prompt import Confirm
+
+    from dmlctl.ui.console import err
+
+    if not Confirm.ask(f"{action[0].upper()}{action[1:]}?", default=False, console=err):
         raise OperationError("cancelled; nothing was changed.")

@@ -6,22 +6,16 @@ Secure is the default. The opt-out is the inventory variable `dmlctl_insecure: t
 
 from pathlib import Path
 
-from dmlctl import credentials
-from dmlctl.console import err
-from dmlctl.secrets import ClusterSecrets
+from dmlctl import store
+from dmlctl.security import credentials
+from dmlctl.security.cluster_secrets import ClusterSecrets
 
 INSECURE_VAR = "dmlctl_insecure"
 
 
-def _truthy(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 def inventory_insecure(inv) -> bool:
     """Whether the inventory itself turns security off (on any of its hosts)."""
-    return any(_truthy(inv.var(host, INSECURE_VAR, False)) for host in inv.hosts)
+    return any(store.truthy(inv.var(host, INSECURE_VAR, False)) for host in inv.hosts)
 
 
 def secure(inv, path: Path) -> bool:
@@ -50,8 +44,3 @@ def credentials_for(inv, path: Path) -> credentials.Credentials:
     """dmlctl's own credentials for the cluster of INV."""
     on = secure(inv, path)
     return credentials.from_secrets(ClusterSecrets.for_inventory(path), secure=on)
-
-
-def warn_if_insecure(is_secure: bool) -> None:
-    if not is_secure:
-        err.print(f"[yellow]{credentials.INSECURE_WARNING}[/]", highlight=False, soft_wrap=True)

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from dmlctl import engines
 from dmlctl.engines import role_default
 from dmlctl.errors import UsageError
 from dmlctl.lab import state as lab_state
@@ -31,9 +32,17 @@ def resolve(explicit: Path | None = None) -> Path:
     return path
 
 
+def load_cluster(explicit: Path | None = None, *, cached: bool = False) -> "ClusterInventory":
+    """The inventory a command uses (see resolve), read, with the groups a cluster needs.
+    CACHED reuses the last parse while no inventory file changed (for fast read-only commands)."""
+    path = resolve(explicit)
+    inv = load_cached(path) if cached else load(path)
+    inv.require_cluster_groups()
+    return inv
+
+
 # ---------------------------------------------------------------- reading an inventory
 
-CLUSTER_GROUPS = ("spark_master", "spark_workers", "h2o_nodes")
 # Host variables dmlctl itself reads (addresses, ports, names); everything else is Ansible's.
 _KEPT_PREFIXES = ("ansible_host", "ansible_port", "spark_", "h2o_", "java_", "dmlctl_insecure")
 # Never read (nor kept in dmlctl's inventory cache): they may come from an Ansible vault.
@@ -70,19 +79,25 @@ class ClusterInventory:
             return role_default(var)
         return value
 
+    @property
+    def cluster_hosts(self) -> list[str]:
+        """Every host that runs a service of an engine."""
+        return sorted({host for group in engines.GROUPS for host in self.group(group)})
+
     def require_cluster_groups(self) -> None:
-        """Exactly one spark_master and non-empty spark_workers and h2o_nodes."""
-        empty = [g for g in CLUSTER_GROUPS if not self.group(g)]
+        """Exactly one Spark master and at least one Spark worker and H2O node."""
+        empty = [g for g in engines.GROUPS if not self.group(g)]
         if empty:
             raise UsageError(
                 f"inventory {self.path} has no hosts in {', '.join(empty)}.",
                 hint="add them (see inventory/hosts.ini for the groups dmlctl uses)",
             )
-        if len(self.group("spark_master")) != 1:
+        masters = self.group(engines.SPARK_MASTER_GROUP)
+        if len(masters) != 1:
             raise UsageError(
-                f"inventory {self.path} lists {len(self.group('spark_master'))} hosts in "
-                "spark_master; Spark standalone has exactly one master.",
-                hint="keep one host in [spark_master]",
+                f"inventory {self.path} lists {len(masters)} hosts in "
+                f"{engines.SPARK_MASTER_GROUP}; Spark standalone has exactly one master.",
+                hint=f"keep one host in [{engines.SPARK_MASTER_GROUP}]",
             )
 
     def hosts_matching(self, pattern: str) -> list[str]:
@@ -179,8 +194,6 @@ def _plain(value):
 
 def load_cached(path: Path) -> ClusterInventory:
     """`load`, reusing the last parse while no inventory file has changed (fast `status`)."""
-    import hashlib
-
     from dmlctl import store
     from dmlctl.paths import state_dir
 
@@ -190,11 +203,7 @@ def load_cached(path: Path) -> ClusterInventory:
     )
     watched = [path, *sorted(vars_files)]
     fingerprint = [[str(p), p.stat().st_mtime_ns, p.stat().st_size] for p in watched]
-    cache = (
-        state_dir()
-        / "inventory-cache"
-        / (hashlib.sha256(str(path).encode()).hexdigest()[:16] + ".json")
-    )
+    cache = state_dir() / "inventory-cache" / f"{store.inventory_key(path)}.json"
     cached = store.load(cache, {})
     with contextlib.suppress(KeyError, TypeError):
         if cached["fingerprint"] == fingerprint:

@@ -21,10 +21,6 @@ SPARK_SECURE_CONF = {
     "spark.io.encryption.enabled": "true",
     "spark.ui.killEnabled": "false",
 }
-INSECURE_WARNING = (
-    "warning: security is OFF on this cluster (deployed insecure): anyone on the network can "
-    "run code on it and read its data"
-)
 
 
 @dataclass(frozen=True)
@@ -88,7 +84,7 @@ def open_url(url: str, creds: Credentials | None, timeout: float, *, authenticat
 
 
 def from_secrets(secrets_dir, *, secure: bool) -> Credentials:
-    """dmlctl's own credentials for a cluster it deployed (dmlctl.secrets.ClusterSecrets)."""
+    """dmlctl's own credentials for a cluster it deployed (a ClusterSecrets)."""
     if not secure or not secrets_dir.exists:
         return Credentials(secure=secure)
     user, password = secrets_dir.admin_login()
@@ -103,7 +99,7 @@ def from_secrets(secrets_dir, *, secure: bool) -> Credentials:
 
 
 def from_profile(profile) -> Credentials:
-    """A student's credentials from their profile (dmlctl.profile.Profile)."""
+    """A student's credentials from their profile (dmlctl.security.profile.Profile)."""
     if not profile.secure:
         return Credentials(secure=False)
     return Credentials(
@@ -122,17 +118,12 @@ def private_files(creds: Credentials, cluster: str) -> tuple[Path, Path] | None:
 
     Shell exports then name these files instead of printing a secret. None when insecure.
     """
-    import hashlib
-    import os
-
     from dmlctl import store
     from dmlctl.paths import state_dir
 
     if not creds.secure:
         return None
-    directory = state_dir() / "credentials" / hashlib.sha256(cluster.encode()).hexdigest()[:12]
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(directory, 0o700)
+    directory = store.private_dir(state_dir() / "credentials" / store.key(cluster))
     conf = "".join(f"{key} {value}\n" for key, value in creds.spark_conf().items())
     files = (directory / "spark-defaults.conf", directory / "h2o-password")
     for path, text in zip(files, (conf, creds.h2o_password or ""), strict=True):

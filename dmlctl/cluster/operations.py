@@ -1,0 +1,150 @@
+"""Running the project's playbooks on a cluster: what happens before and after Ansible runs.
+
+A command asks `prepare` for a run (the hosts it reaches, its extra vars, with every check that
+must stop it before anything changes), shows it however it likes while `execute` runs it, and
+gets back what Ansible did. Nothing here draws on a terminal.
+"""
+
+import importlib.util
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dmlctl import engines, store
+from dmlctl.cluster import executor_python
+from dmlctl.errors import UsageError
+from dmlctl.paths import state_dir
+from dmlctl.playbooks import runner
+from dmlctl.playbooks.events import PlaybookProgress
+from dmlctl.playbooks.inventory import ClusterInventory
+from dmlctl.security import policy
+from dmlctl.security.cluster_secrets import ClusterSecrets
+from dmlctl.staging import nodes
+
+# Playbooks that configure or check the engines and so need the cluster's secrets.
+SECURED_PLAYBOOKS = frozenset({"deploy.yml", "start.yml", "restart.yml"})
+
+
+@dataclass
+class PlaybookRun:
+    playbook: str
+    inv: ClusterInventory
+    hosts: list[str]
+    limit: str | None
+    check: bool
+    extravars: dict
+    secure: bool
+    progress: PlaybookProgress = field(default_factory=PlaybookProgress)
+
+
+def _task_counts_file() -> Path:
+    return state_dir() / "task-counts.json"
+
+
+def selected_hosts(inv: ClusterInventory, limit: str | None) -> list[str]:
+    """The hosts a run reaches; a --limit that Ansible matches to no host is refused (the run
+    would silently do nothing)."""
+    if limit is None:
+        return inv.hosts
+    if selected := inv.hosts_matching(limit):
+        return selected
+    parts = {part.lstrip("&!") for part in re.split("[,:]", limit)}
+    by_address = [host for host in inv.hosts if inv.address(host) in parts]
+    hint = f"hosts: {', '.join(inv.hosts)}; groups: {', '.join(sorted(inv.groups))}"
+    if by_address:
+        hint = f"Ansible matches host names, not addresses: use {', '.join(by_address)}"
+    raise UsageError(f"--limit {limit!r} matches no host in {inv.path}.", hint=hint)
+
+
+def _builds_here(inv: ClusterInventory, host: str, engine: str) -> bool:
+    """Whether the role runs ENGINE's bundle script on this machine for HOST, as the roles'
+    defaults decide: the bundle source (the default on labs), or no version given."""
+    source = (
+        inv.var(host, f"{engine}_artifact_source")
+        or inv.var(host, "dmlctl_artifact_source")
+        or ("bundle" if inv.var(host, "dmlctl_lab") is not None else "mirror")
+    )
+    return source == "bundle" or not inv.var(host, f"{engine}_version")
+
+
+def require_bundle_clients(inv: ClusterInventory, hosts: list[str], chosen: list[str]) -> None:
+    """A deploy reads the engines' client packages here for their bundle and version: without
+    them (no [jobs] extra) it would fail deep in a role, so say so before anything runs."""
+    for engine in map(engines.get, chosen):
+        if importlib.util.find_spec(engine.client_package) is not None:
+            continue
+        members = {h for service in engine.services for h in inv.group(service.group)}
+        if any(_builds_here(inv, h, engine.name) for h in hosts if h in members):
+            raise UsageError(
+                f"deploying {engine.label} needs the {engine.client_package} package on this "
+                "machine (its bundle and version come from it), which this dmlctl was "
+                "installed without",
+                hint=f"install the engine clients: {engines.CLIENTS_EXTRA}",
+            )
+
+
+def check_run(
+    playbook: str, inv: ClusterInventory, limit: str | None, extravars: dict | None
+) -> list[str]:
+    """The hosts a run of PLAYBOOK reaches; UsageError when it cannot work."""
+    hosts = selected_hosts(inv, limit)
+    if playbook == "deploy.yml":
+        chosen = (extravars or {}).get("dmlctl_engines", engines.NAMES)
+        require_bundle_clients(inv, hosts, chosen)
+    return hosts
+
+
+def prepare(
+    playbook: str,
+    inv: ClusterInventory,
+    *,
+    limit: str | None = None,
+    check: bool = False,
+    extravars: dict | None = None,
+    insecure: bool | None = None,
+) -> PlaybookRun:
+    """A run of PLAYBOOK on INV (see check_run). For the engines' playbooks it makes any
+    missing secret and says where they are; INSECURE: see policy.playbook_vars (None keeps
+    the mode of the last deploy)."""
+    hosts = check_run(playbook, inv, limit, extravars)
+    extravars = dict(extravars or {})
+    if playbook in SECURED_PLAYBOOKS:
+        security_vars = policy.playbook_vars(inv, inv.path, insecure=insecure, record=not check)
+        secure = policy.INSECURE_VAR not in security_vars
+        extravars.update(security_vars)
+    else:
+        secure = policy.secure(inv, inv.path)
+    expected = store.load(_task_counts_file(), {}).get(playbook, {})
+    run = PlaybookRun(playbook, inv, hosts, limit, check, extravars, secure)
+    run.progress.expected_tasks = expected
+    return run
+
+
+def execute(run: PlaybookRun, on_event, *, verbose: bool = False) -> runner.RunOutcome:
+    """Run RUN's playbook; ON_EVENT sees every event after RUN.progress has. Afterwards the
+    task counts (for the next run's progress bar) and the executors' Python are recorded."""
+    nodes.forget(run.inv.path)  # the machines may change under this run
+    python_seen = executor_python.Seen()
+
+    def feed(event: dict) -> None:
+        run.progress.feed(event)
+        python_seen.feed(event)
+        on_event(event)
+
+    outcome = runner.run_playbook(
+        run.playbook,
+        run.inv.path,
+        on_event=feed,
+        limit=run.limit,
+        check=run.check,
+        extravars=run.extravars,
+        verbose=verbose,
+    )
+    if run.check:
+        return outcome
+    if outcome.ok:
+        counts = store.load(_task_counts_file(), {})
+        store.save(_task_counts_file(), {**counts, run.playbook: run.progress.tasks_per_play})
+    if python_seen.versions:
+        ClusterSecrets.for_inventory(run.inv.path).note_executor_python(python_seen.versions)
+    return outcome

@@ -1,0 +1,167 @@
+"""The status model (dmlctl.cluster.status) on a terminal."""
+
+import time
+from collections.abc import Callable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+
+def _gb(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.2f} Gb"
+
+
+def _health(ok: bool) -> Text:
+    return Text("healthy", style="green") if ok else Text("UNHEALTHY", style="bold red")
+
+
+def _security_line(facts: dict | None) -> str:
+    if not facts:
+        return "-"
+    if not facts["secure"]:
+        return "OFF (deployed insecure)"
+    h2o = facts["h2o"]
+    parts = [
+        "Spark shared-secret auth + AES-GCM",
+        "H2O login" + (" (anonymous refused)" if h2o["anonymous_refused"] else ""),
+        "HTTPS" if h2o["https"] else "http",
+        "node TLS" if h2o["internal_security"] else "NO node TLS",
+    ]
+    if facts["spark"]["rest_submission_open"]:
+        parts.append("Spark REST submission OPEN")
+    return ", ".join(parts)
+
+
+def _uptime(h2o: dict) -> str:
+    """How long the cloud has been up since it last (re-)formed, and when that was."""
+    seconds = h2o.get("uptime_s")
+    if seconds is None:
+        return "-"
+    span = f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
+    return f"{span} (re-formed {h2o['formed']})"
+
+
+def _h2o_summary(h2o: dict) -> Table:
+    """The cloud as the lecture's h2o.cluster().show_status() prints it."""
+    summary = Table.grid(padding=(0, 2))
+    locked = "locked" if h2o["locked"] else "unlocked"
+    state = "healthy" if h2o["healthy"] else "unhealthy"
+    for label, value in (
+        ("H2O_cluster_version:", h2o["version"] or "-"),
+        ("H2O_cluster_name:", h2o["cloud_name"] or "-"),
+        ("H2O_cluster_total_nodes:", f"{h2o['cloud_size']} of {h2o['nodes_expected']}"),
+        ("H2O_cluster_free_memory:", _gb(h2o["free_mem"])),
+        ("H2O_cluster_total_cores:", str(h2o["total_cores"])),
+        ("H2O_cluster_status:", f"{locked}, {state}"),
+        ("H2O_cluster_uptime:", _uptime(h2o)),
+        ("H2O_connection_url:", h2o["url"]),
+    ):
+        summary.add_row(label, value)
+    return summary
+
+
+def _h2o_nodes(h2o: dict) -> Table:
+    h2o_nodes = Table("H2O node", "healthy", "free_mem", "num_cpus", "sys_load", box=None)
+    for node in h2o["nodes"]:
+        h2o_nodes.add_row(
+            node["ip_port"],
+            str(node["healthy"]),
+            _gb(node["free_mem"]),
+            str(node["num_cpus"]),
+            f"{node['sys_load']:.2f}" if node.get("sys_load") is not None else "-",
+        )
+    return h2o_nodes
+
+
+def _spark_summary(model: dict) -> Table:
+    spark = model["spark"]
+    spark_summary = Table.grid(padding=(0, 2))
+    for label, value in (
+        ("Spark master:", f"{spark['master_url']}  ({spark['status']})"),
+        ("Spark workers:", f"{spark['workers_alive']} of {spark['workers_expected']} alive"),
+        ("Spark resources:", f"{spark['cores']} cores, {spark['memory_mb']} MB"),
+        ("Spark UI:", spark["ui"]),
+        ("Security:", _security_line(model.get("security"))),
+    ):
+        spark_summary.add_row(label, value)
+    return spark_summary
+
+
+def _spark_workers(spark: dict) -> Table:
+    workers = Table("Spark worker", "state", "cores", "memory_mb", "UI", box=None)
+    for worker in spark["workers"]:
+        workers.add_row(
+            worker["host"],
+            worker["state"],
+            str(worker["cores"]),
+            str(worker["memory_mb"]),
+            worker.get("ui") or "",
+        )
+    return workers
+
+
+def _spark_apps(spark: dict) -> Table:
+    apps = Table("Spark application", "name", "user", "state", "cores", "running", box=None)
+    for app in spark.get("apps", []):
+        waiting = app["state"] == "WAITING" or not app["cores"]
+        apps.add_row(
+            app["id"],
+            app["name"],
+            app["user"],
+            Text(app["state"], style="yellow" if waiting else ""),
+            str(app["cores"]),
+            f"{app['seconds']} s",
+        )
+    return apps
+
+
+def _problems(model: dict) -> list[str]:
+    h2o, spark = model["h2o"], model["spark"]
+    problems = [*h2o["problems"]]
+    if spark.get("error"):
+        problems.append(f"Spark master {spark['ui']} does not answer: {spark['error']}")
+    missing = spark.get("missing_worker_names", spark["missing_workers"])
+    problems += [f"Spark worker {worker} is not registered" for worker in missing]
+    problems += [
+        f"host {h['name']} is unreachable (ssh)" for h in model["hosts"] if not h["reachable"]
+    ]
+    return problems
+
+
+def render(model: dict) -> RenderableType:
+    """The whole status model on a terminal: H2O as the lecture shows it, then Spark."""
+    h2o, spark = model["h2o"], model["spark"]
+    verdict = Text.assemble("H2O ", _health(h2o["healthy"]), "   Spark ", _health(spark["healthy"]))
+    parts: list[RenderableType] = [
+        *(_h2o_summary(h2o), Text(), _h2o_nodes(h2o), Text(), _spark_summary(model), Text())
+    ]
+    if spark["workers"]:
+        parts += [_spark_workers(spark), Text()]
+    if spark.get("apps"):
+        parts += [_spark_apps(spark), Text()]
+        if any(a["state"] == "WAITING" or not a["cores"] for a in spark["apps"]):
+            parts += [
+                Text(
+                    "An application with 0 cores waits until a running one finishes or frees "
+                    "cores (each takes the per-application share unless it asked for --cores).",
+                    style="yellow",
+                ),
+                Text(),
+            ]
+    parts += [Text(f"! {p}", style="red") for p in _problems(model)]
+    parts.append(verdict)
+    return Group(*parts)
+
+
+def watch(fetch: Callable[[], dict], console, every: float = 2.0) -> None:
+    """Redraw the model FETCH returns every EVERY seconds until Ctrl-C."""
+    from rich.live import Live
+
+    with Live(console=console, auto_refresh=False) as live:
+        try:
+            while True:
+                live.update(render(fetch()), refresh=True)
+                time.sleep(every)
+        except KeyboardInterrupt:
+            pass
