@@ -11,6 +11,7 @@ from dmlctl.errors import UsageError
 from dmlctl.jobs import cluster_target
 from dmlctl.staging import local_input
 from dmlctl.ui.console import err, out
+from dmlctl.ui.summaries import show_run
 
 
 def submit(
@@ -88,7 +89,7 @@ def submit(
         highlight=False,
     )
     run = joblib.submit(spec, target, run_dir, args or (), workdir=workdir, inputs=inputs)
-    show_summary(run)
+    show_run(run, out, _shown(run.run_dir))
 
 
 def _shown(path: Path) -> str:
@@ -97,21 +98,3 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def show_summary(run: joblib.Run) -> None:
-    out.print()
-    if run.result:
-        for part in run.job.summary(run.result):
-            out.print(part, highlight=False)
-    files = sorted(p.name for p in run.run_dir.iterdir() if p.is_file())
-    out.print(
-        f"[green]✓[/] {run.job.name} finished in {run.seconds:.0f} s on "
-        f"{run.target.describe(run.job.engine)}",
-        highlight=False,
-    )
-    out.print(
-        f"run dir: [bold]{_shown(run.run_dir)}[/]  ({', '.join(files)})",
-        highlight=False,
-        soft_wrap=True,
-    )

@@ -2,38 +2,30 @@
 
 A job is a Python program run by this environment's interpreter (`sys.executable`):
 
-- `catalogue`: the sample jobs (each with its input, data option, run contract and summary)
+- `catalogue`: the sample jobs (each with its input, data option and run contract)
   and resolving the JOB a user typed;
 - `target`: where it runs (local or a cluster), which only sets its command and environment;
 - `rundir`: a fresh run directory per run and the files in it;
 - `run`: running it with its output streamed and kept, then checking its result;
-- `summaries`: a finished run's result.json as tables.
 
 Heavy libraries (pyspark, h2o, pandas, matplotlib) are imported only by the job programs.
 """
 
 from dmlctl.jobs.catalogue import (
     IRIS_CSV,
-    JOBS_DIR,
     SAMPLE_JOBS,
     Job,
-    SampleJob,
     detect_engine,
     imported_engines,
     nearest_name,
     resolve_job,
-    run_name,
     sample_jobs,
 )
 from dmlctl.jobs.run import Run, run_job, submit
 from dmlctl.jobs.rundir import (
-    LOG_FILE,
-    RESULT_FILE,
-    RUN_FILE,
     check_result,
     make_run_dir,
     read_result,
-    timestamp,
 )
 from dmlctl.jobs.target import (
     Target,
@@ -45,14 +37,9 @@ from dmlctl.jobs.target import (
 
 __all__ = [
     "IRIS_CSV",
-    "JOBS_DIR",
-    "LOG_FILE",
-    "RESULT_FILE",
-    "RUN_FILE",
     "SAMPLE_JOBS",
     "Job",
     "Run",
-    "SampleJob",
     "Target",
     "check_local_engine",
     "check_result",
@@ -65,9 +52,7 @@ __all__ = [
     "require_client",
     "resolve_job",
     "run_job",
-    "run_name",
     "sample_jobs",
     "spark_home",
     "submit",
-    "timestamp",
 ]

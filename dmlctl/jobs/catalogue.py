@@ -4,14 +4,12 @@ import ast
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from dmlctl import engines
 from dmlctl.errors import UsageError
-from dmlctl.jobs import summaries
 from dmlctl.paths import JOBS_DIR
 
 IRIS_CSV = JOBS_DIR / "data" / "iris.csv"
@@ -36,8 +34,6 @@ class SampleJob:
     # runs importing one staged file would share (and delete) one key; every upload gets a
     # key of its own, and nothing needs staging.
     staged: bool
-    # Its result.json as tables on screen.
-    summary: Callable[[dict[str, Any]], summaries.Summary]
     # The option that makes it read its input on the driver, for a cluster whose nodes cannot
     # be given the file (a profile has no SSH); "" when it does so anyway.
     driver_flag: str = ""
@@ -67,7 +63,6 @@ SAMPLE_JOBS: dict[str, SampleJob] = {
             # Were it staged: h2o.import_file reads the path on the H2O nodes themselves.
             data_flag="--node-path",
             staged=False,
-            summary=summaries.h2o_rf,
         ),
         SampleJob(
             name="spark-kmeans",
@@ -81,7 +76,6 @@ SAMPLE_JOBS: dict[str, SampleJob] = {
             data_flag="--data",
             staged=True,
             driver_flag="--from-driver",
-            summary=summaries.spark_kmeans,
         ),
     )
 }
@@ -95,9 +89,6 @@ class Job:
     script: Path
     engine: str
     sample: SampleJob | None = None
-
-    def summary(self, result: dict[str, Any]) -> summaries.Summary:
-        return (self.sample.summary if self.sample else summaries.generic)(result)
 
 
 def sample_jobs() -> list[SampleJob]:

@@ -4,8 +4,9 @@ Executors and H2O nodes read input from their own disks, never from the machine 
 on. One mechanism serves everything: a tar of what the nodes lack, unpacked on every node by
 playbooks/data.yml (dmlctl.staging.local_input describes the layout). Content is sent once:
 what was staged is remembered per inventory, and the record is dropped whenever a playbook
-runs against the inventory (machines may have been rebuilt or uninstalled), whenever the inventory file changes
-(a new `lab up` rewrites it), and whenever a node turns out to have lost it.
+runs against the inventory (machines may have been rebuilt or uninstalled), whenever the
+inventory file changes (a new `lab up` rewrites it), and whenever a node turns out to have
+lost it.
 """
 
 import contextlib
@@ -20,7 +21,6 @@ from dmlctl.playbooks import runner
 from dmlctl.playbooks.inventory import ClusterInventory
 from dmlctl.staging import local_input
 
-STAGE_DIR = local_input.CONTENT_DIR
 PLAYBOOK = "data.yml"
 
 

@@ -409,7 +409,11 @@ def test_submit_to_a_cluster_without_an_inventory_says_how_to_get_one(tmp_path):
 
 
 def test_summaries_render(tmp_path, capsys):
-    from dmlctl.commands.submit import show_summary
+    from dmlctl.ui.console import out
+    from dmlctl.ui.summaries import show_run
+
+    def show_summary(run):
+        show_run(run, out, str(run.run_dir))
 
     rf = {
         "train_rows": 123,

@@ -1,7 +1,5 @@
-"""How a finished run's result.json reads on screen: one renderer per sample job, one generic.
-
-Each renderer returns rich renderables; the command prints them.
-"""
+"""How a finished run reads on screen: its result.json (one renderer per sample job, one
+generic), the time it took and what its run directory holds."""
 
 from typing import Any
 
@@ -103,3 +101,26 @@ def generic(result: dict[str, Any]) -> Summary:
             continue
         table.add_row(str(key), _num(value))
     return [table] if table.row_count else []
+
+
+BY_JOB = {"h2o-rf": h2o_rf, "spark-kmeans": spark_kmeans}
+
+
+def show_run(run, console, run_dir_shown: str) -> None:
+    """A finished run (dmlctl.jobs.Run): its result's tables, then where its files are."""
+    console.print()
+    if run.result:
+        render = BY_JOB.get(run.job.sample.name if run.job.sample else "", generic)
+        for part in render(run.result):
+            console.print(part, highlight=False)
+    files = sorted(p.name for p in run.run_dir.iterdir() if p.is_file())
+    console.print(
+        f"[green]✓[/] {run.job.name} finished in {run.seconds:.0f} s on "
+        f"{run.target.describe(run.job.engine)}",
+        highlight=False,
+    )
+    console.print(
+        f"run dir: [bold]{run_dir_shown}[/]  ({', '.join(files)})",
+        highlight=False,
+        soft_wrap=True,
+    )
