@@ -13,49 +13,52 @@ from dmlctl.staging import local_input
 from dmlctl.ui.console import err, out
 from dmlctl.ui.summaries import show_run
 
+JobArg = Annotated[
+    str, typer.Argument(help="h2o-rf, spark-kmeans (see `dmlctl jobs`), or a path to your .py.")
+]
+Args = Annotated[
+    list[str] | None,
+    typer.Argument(help="Arguments for the job, after `--`.", show_default=False),
+]
+Local = Annotated[
+    bool, typer.Option("--local", help="Run on an embedded engine here (Spark local[*], own H2O).")
+]
+OutDir = Annotated[
+    Path | None,
+    typer.Option("--out", help="Run directory (new or empty). Default: runs/<job>-<UTC time>/."),
+]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option("--engine", help="spark or h2o, for your own .py (default: its imports)."),
+]
+DataPaths = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--data",
+        help="Input file or directory (repeatable): at the same path, relative to the job's "
+        "working directory, on this machine and on every node.",
+        show_default=False,
+    ),
+]
+Cores = Annotated[
+    int | None,
+    typer.Option(
+        "--cores",
+        min=1,
+        help="Spark: cores for this application (default: the cluster's per-application share).",
+        show_default=False,
+    ),
+]
+
 
 def submit(
-    job: Annotated[
-        str,
-        typer.Argument(help="h2o-rf, spark-kmeans (see `dmlctl jobs`), or a path to your .py."),
-    ],
-    args: Annotated[
-        list[str] | None,
-        typer.Argument(help="Arguments for the job, after `--`.", show_default=False),
-    ] = None,
-    local: Annotated[
-        bool,
-        typer.Option("--local", help="Run on an embedded engine here (Spark local[*], own H2O)."),
-    ] = False,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="Run directory (new or empty). Default: runs/<job>-<UTC time>/."
-        ),
-    ] = None,
-    engine: Annotated[
-        str | None,
-        typer.Option("--engine", help="spark or h2o, for your own .py (default: its imports)."),
-    ] = None,
-    data_paths: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--data",
-            help="Input file or directory (repeatable): at the same path, relative to the job's "
-            "working directory, on this machine and on every node.",
-            show_default=False,
-        ),
-    ] = None,
-    cores: Annotated[
-        int | None,
-        typer.Option(
-            "--cores",
-            min=1,
-            help="Spark: cores for this application (default: the cluster's per-application "
-            "share).",
-            show_default=False,
-        ),
-    ] = None,
+    job: JobArg,
+    args: Args = None,
+    local: Local = False,
+    out_dir: OutDir = None,
+    engine: EngineOpt = None,
+    data_paths: DataPaths = None,
+    cores: Cores = None,
     inventory: Inventory = None,
     profile_path: Profile = None,
 ) -> None:

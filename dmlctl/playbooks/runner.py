@@ -89,7 +89,6 @@ def run_playbook(
         events.put(event)
         return True  # keep it in the artifacts too
 
-    interrupted = False
     # ansible-runner echoes Ansible's output (verbose runs) to sys.stdout from its thread: it is
     # progress, so it goes to stderr and stdout keeps only results (`--json` stays pure).
     with contextlib.redirect_stdout(sys.stderr):
@@ -109,15 +108,7 @@ def run_playbook(
             event_handler=queue_event,
             cancel_callback=cancelled.is_set,
         )
-        while thread.is_alive() or not events.empty():
-            try:
-                on_event(events.get(timeout=0.1))
-            except queue.Empty:
-                continue
-            except KeyboardInterrupt:
-                interrupted = True
-                cancelled.set()
-        thread.join()
+        interrupted = _pump(thread, events, on_event, cancelled)
     outcome = RunOutcome(
         status=runner.status, rc=runner.rc or 0, artifact_dir=Path(runner.config.artifact_dir)
     )
@@ -127,6 +118,22 @@ def run_playbook(
             hint="run the same command again to finish (the playbooks are idempotent)",
         )
     return outcome
+
+
+def _pump(thread, events: queue.Queue, on_event: EventSink, cancelled: threading.Event) -> bool:
+    """Hand queued events to ON_EVENT in this thread until the run ends; whether Ctrl-C
+    cancelled it (the cancel callback then stops Ansible)."""
+    interrupted = False
+    while thread.is_alive() or not events.empty():
+        try:
+            on_event(events.get(timeout=0.1))
+        except queue.Empty:
+            continue
+        except KeyboardInterrupt:
+            interrupted = True
+            cancelled.set()
+    thread.join()
+    return interrupted
 
 
 def run_module(
