@@ -61,17 +61,23 @@ def _h2o_summary(h2o: dict) -> Table:
     return summary
 
 
+def _table(columns: tuple[str, ...], rows) -> Table:
+    table = Table(*columns, box=None)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _load(node: dict) -> str:
+    return f"{node['sys_load']:.2f}" if node.get("sys_load") is not None else "-"
+
+
 def _h2o_nodes(h2o: dict) -> Table:
-    h2o_nodes = Table("H2O node", "healthy", "free_mem", "num_cpus", "sys_load", box=None)
-    for node in h2o["nodes"]:
-        h2o_nodes.add_row(
-            node["ip_port"],
-            str(node["healthy"]),
-            _gb(node["free_mem"]),
-            str(node["num_cpus"]),
-            f"{node['sys_load']:.2f}" if node.get("sys_load") is not None else "-",
-        )
-    return h2o_nodes
+    return _table(
+        ("H2O node", "healthy", "free_mem", "num_cpus", "sys_load"),
+        ((n["ip_port"], str(n["healthy"]), _gb(n["free_mem"]), str(n["num_cpus"]), _load(n))
+         for n in h2o["nodes"]),
+    )  # fmt: skip
 
 
 def _spark_summary(model: dict) -> Table:
@@ -89,16 +95,11 @@ def _spark_summary(model: dict) -> Table:
 
 
 def _spark_workers(spark: dict) -> Table:
-    workers = Table("Spark worker", "state", "cores", "memory_mb", "UI", box=None)
-    for worker in spark["workers"]:
-        workers.add_row(
-            worker["host"],
-            worker["state"],
-            str(worker["cores"]),
-            str(worker["memory_mb"]),
-            worker.get("ui") or "",
-        )
-    return workers
+    return _table(
+        ("Spark worker", "state", "cores", "memory_mb", "UI"),
+        ((w["host"], w["state"], str(w["cores"]), str(w["memory_mb"]), w.get("ui") or "")
+         for w in spark["workers"]),
+    )  # fmt: skip
 
 
 def _spark_apps(spark: dict) -> Table:
