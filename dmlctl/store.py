@@ -1,10 +1,13 @@
 """dmlctl's state on this machine: small JSON files read with a default and written atomically,
 private directories, the key of an inventory's state, and the truth of a setting's value."""
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +62,72 @@ def truthy(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def _lock_file(path: Path):
+    """PATH opened for locking; made private (0600) when new, like every state file."""
+    return os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+
+
+_held: dict[Path, int] = {}  # locks this process holds, and how deep
+
+
+@contextlib.contextmanager
+def locked(path: Path, *, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on PATH (made if missing) for the block: other dmlctl processes,
+    of this user or others, wait. WAITING is called once if the lock is held elsewhere. A
+    process that holds the lock may take it again (an operation calling another)."""
+    key = path.resolve()
+    if _held.get(key):
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _lock_file(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_depth(path: Path) -> int:
+    """How many times this process holds PATH's lock (0: not at all)."""
+    return _held.get(path.resolve(), 0)
+
+
+@contextlib.contextmanager
+def try_locked(path: Path) -> Iterator[bool]:
+    """Whether PATH's lock was free; held for the block when it was."""
+    try:
+        handle = _lock_file(path)
+    except OSError:
+        yield False
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+@contextlib.contextmanager
+def updating(path: Path, default: Any, *, mode: int = 0o644) -> Iterator[Any]:
+    """Read-change-write the JSON in PATH under its lock: the block changes the value it gets
+    (a dict or list) in place, and it is written back atomically when the block ends."""
+    with locked(path.with_name(f".{path.name}.lock")):
+        data = load(path, default)
+        yield data
+        save(path, data, mode=mode)

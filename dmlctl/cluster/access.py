@@ -5,17 +5,61 @@ logins themselves are rolled out by the H2O part of a deploy, which the command 
 """
 
 import importlib.metadata
+from datetime import datetime
 from pathlib import Path
 
 from dmlctl.cluster import executor_python
 from dmlctl.cluster.endpoints import endpoints
 from dmlctl.errors import UsageError
+from dmlctl.playbooks.events import PlaybookProgress
 from dmlctl.playbooks.inventory import ClusterInventory, load_cluster
 from dmlctl.security import policy, profile
-from dmlctl.security.cluster_secrets import ClusterSecrets
+from dmlctl.security.cluster_secrets import ClusterSecrets, check_user_name
 
 # Rolls a changed realm out: the H2O part of deploy (an H2O cloud restarts as a whole).
 APPLY_LOGINS = {"dmlctl_engines": ["h2o"]}
+# The H2O role's whole-cloud restart: from stopping the first node to the cloud's consensus.
+_CLOUD_DOWN = ("Stop every h2o node", "Wait until this node sees the whole cloud with consensus")
+
+
+def read_names(names: list[str], roster: Path | None) -> list[str]:
+    """The login names given as arguments and in ROSTER (one per line; the first field of a
+    CSV line; blank lines and # comments skipped), each once, all checked before any is used."""
+    wanted = list(names)
+    if roster is not None:
+        try:
+            lines = roster.read_text().splitlines()
+        except OSError as error:
+            raise UsageError(f"cannot read the roster {roster}: {error.strerror}") from None
+        for line in lines:
+            field = line.split("#", 1)[0].replace(",", " ").split()
+            if field:
+                wanted.append(field[0])
+    if not wanted:
+        raise UsageError("name at least one person", hint="NAME... or --roster FILE")
+    return [check_user_name(name) for name in dict.fromkeys(wanted)]
+
+
+def profile_targets(names: list[str], out_file: Path | None, out_dir: Path | None) -> dict:
+    """Where each person's profile goes: --out FILE (one person), else DIR/NAME.profile.json."""
+    if out_file is not None:
+        if len(names) != 1 or out_dir is not None:
+            raise UsageError("--out names one file: give one name, or --out-dir DIR for many")
+        if out_file.expanduser().is_dir():
+            raise UsageError(f"--out {out_file} is a directory; give a file name")
+        return {names[0]: out_file.expanduser()}
+    directory = (out_dir or Path()).expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out-dir {directory} is not a directory")
+    return {name: directory / f"{name}.profile.json" for name in names}
+
+
+def cloud_down_seconds(progress: PlaybookProgress) -> float | None:
+    """How long the H2O cloud was down during a run (its restart), from the run's events."""
+    first, last = (progress.task_times.get(task) for task in _CLOUD_DOWN)
+    if not first or not last:
+        return None
+    return (datetime.fromisoformat(last[1]) - datetime.fromisoformat(first[0])).total_seconds()
 
 
 def secure_cluster(inventory_path: Path | None) -> tuple[ClusterInventory, ClusterSecrets]:

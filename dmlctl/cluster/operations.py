@@ -5,7 +5,9 @@ must stop it before anything changes), shows it however it likes while `execute`
 gets back what Ansible did. Nothing here draws on a terminal.
 """
 
+import contextlib
 import importlib.util
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,10 @@ from dmlctl.staging import nodes
 
 # Playbooks that configure or check the engines and so need the cluster's secrets.
 SECURED_PLAYBOOKS = frozenset({"deploy.yml", "start.yml", "restart.yml"})
+# Playbooks that change the engines: one at a time per cluster (two deploys, two H2O restarts
+# for two grants, a stop during a start would undo each other).
+CHANGING_PLAYBOOKS = frozenset({"deploy.yml", "start.yml", "stop.yml", "restart.yml",
+                                "uninstall.yml"})  # fmt: skip
 
 
 @dataclass
@@ -35,6 +41,26 @@ class PlaybookRun:
     extravars: dict
     secure: bool
     progress: PlaybookProgress = field(default_factory=PlaybookProgress)
+
+
+def changing(inv_path: Path, what: str, waiting=None):
+    """The lock held while a command changes the cluster of INV_PATH (a context manager): a
+    second one waits, and WAITING(holder) is called first with what the holder said it does."""
+    path = state_dir() / "locks" / f"{store.inventory_key(inv_path)}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def wait() -> None:
+        if waiting is not None:
+            waiting(path.read_text().strip() or "another dmlctl command")
+
+    @contextlib.contextmanager
+    def held():
+        with store.locked(path, waiting=wait):
+            if store.lock_depth(path) == 1:
+                path.write_text(f"dmlctl {what} (pid {os.getpid()})\n")
+            yield
+
+    return held()
 
 
 def _task_counts_file() -> Path:
@@ -143,8 +169,12 @@ def execute(run: PlaybookRun, on_event, *, verbose: bool = False) -> runner.RunO
     if run.check:
         return outcome
     if outcome.ok:
-        counts = store.load(_task_counts_file(), {})
-        store.save(_task_counts_file(), {**counts, run.playbook: run.progress.tasks_per_play})
+        with store.updating(_task_counts_file(), {}) as counts:
+            counts[run.playbook] = run.progress.tasks_per_play
+    box = ClusterSecrets.for_inventory(run.inv.path)
     if python_seen.versions:
-        ClusterSecrets.for_inventory(run.inv.path).note_executor_python(python_seen.versions)
+        box.note_executor_python(python_seen.versions)
+    h2o_deployed = "h2o" in run.extravars.get("dmlctl_engines", engines.NAMES)
+    if outcome.ok and run.playbook == "deploy.yml" and h2o_deployed and run.secure:
+        box.note_logins_rolled_out()
     return outcome

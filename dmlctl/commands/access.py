@@ -1,4 +1,4 @@
-"""`dmlctl access grant|ls|revoke`: profiles that let one person use the cluster, no SSH needed."""
+"""`dmlctl access grant|ls|revoke`: profiles that let people use the cluster, no SSH needed."""
 
 from pathlib import Path
 from typing import Annotated
@@ -6,9 +6,8 @@ from typing import Annotated
 import typer
 
 from dmlctl.cluster import access
-from dmlctl.commands.common import Inventory, Json, run_playbook
+from dmlctl.commands.common import Inventory, Json, exclusive, run_playbook
 from dmlctl.errors import UsageError
-from dmlctl.security.cluster_secrets import check_user_name
 from dmlctl.ui.console import err, out, print_json
 from dmlctl.ui.tables import access_table
 
@@ -16,38 +15,65 @@ app = typer.Typer(
     help="Give people access to the cluster with a profile file (their own H2O login).",
     no_args_is_help=True,
 )
-Name = Annotated[str, typer.Argument(help="The person's login name (lowercase).")]
-RESTART_NOTE = "the H2O cloud restarted to load it (H2O reads its logins only when it starts)"
+Names = Annotated[
+    list[str] | None,
+    typer.Argument(help="Login names (lowercase).", show_default=False),
+]
+Roster = Annotated[
+    Path | None,
+    typer.Option(
+        "--roster", help="A file of login names, one per line (# comments; CSV: first field)."
+    ),
+]
+
+
+def _roll_out(inv, verb: str) -> None:
+    """Put the changed logins on the cloud (one whole-cloud restart) and say how long it took."""
+    run = run_playbook("deploy.yml", inv.path, extravars=access.APPLY_LOGINS)
+    down = access.cloud_down_seconds(run.progress)
+    took = f", down for {down:.0f} s" if down is not None else ""
+    out.print(
+        f"[green]✓[/] the H2O cloud restarted once to {verb} the logins{took} "
+        "(H2O jobs running then ended).",
+        highlight=False,
+    )
 
 
 @app.command()
 def grant(
-    name: Name,
+    names: Names = None,
+    roster: Roster = None,
     out_file: Annotated[
         Path | None,
-        typer.Option(
-            "--out", "-o", help="Where to write the profile (default: ./NAME.profile.json)."
-        ),
+        typer.Option("--out", "-o", help="With one name: where to write the profile."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Where the profiles go, as NAME.profile.json (default: .)."),
     ] = None,
     inventory_path: Inventory = None,
 ) -> None:
-    """Give NAME their own H2O login and write their profile (mode 0600).
+    """Give each person their own H2O login and write their profile (mode 0600).
 
-    Granting again issues a new password: the earlier profile stops working.
+    All of them with one H2O restart. A name that already has a login keeps it: its profile
+    is written again, with the same password.
     """
-    check_user_name(name)
+    wanted = access.read_names(names or [], roster)
+    targets = access.profile_targets(wanted, out_file, out_dir)
     inv, box = access.secure_cluster(inventory_path)
-    target = (out_file or Path(f"{name}.profile.json")).expanduser()
-    if target.is_dir():
-        raise UsageError(f"--out {target} is a directory; give a file name")
-    password = box.add_user(name)
-    run_playbook("deploy.yml", inv.path, extravars=access.APPLY_LOGINS)
-    written = access.write_profile(name, inv, box, password, target)
-    out.print(f"[green]✓[/] {name} has an H2O login; {RESTART_NOTE}.", highlight=False)
-    out.print(f"profile: [bold]{written}[/] (mode 0600)", highlight=False)
+    with exclusive(inv.path, "access grant"):
+        had = set(box.users())
+        passwords = box.add_users(wanted)
+        if box.logins_pending:
+            _roll_out(inv, "load")
+        for name in wanted:
+            targets[name].parent.mkdir(parents=True, exist_ok=True)
+            written = access.write_profile(name, inv, box, passwords[name], targets[name])
+            note = "already had a login (kept); profile written again" if name in had else "login"
+            out.print(f"{name}: {note}: [bold]{written}[/] (mode 0600)", highlight=False)
     err.print(
-        "Hand it over privately: it holds their password and the cluster's Spark secret. "
-        f"They run: dmlctl status --profile {written.name}",
+        "Hand each profile over privately: it holds that person's password and the cluster's "
+        "Spark secret. They run: dmlctl status --profile FILE",
         highlight=False,
     )
 
@@ -66,21 +92,22 @@ def list_access(inventory_path: Inventory = None, as_json: Json = False) -> None
 
 
 @app.command()
-def revoke(name: Name, inventory_path: Inventory = None) -> None:
-    """Take NAME's H2O login away (the H2O cloud restarts to forget it)."""
+def revoke(names: Names = None, roster: Roster = None, inventory_path: Inventory = None) -> None:
+    """Take these people's H2O logins away (the H2O cloud restarts once to forget them)."""
+    wanted = access.read_names(names or [], roster)
     inv, box = access.secure_cluster(inventory_path)
-    if name not in box.users():
-        raise UsageError(
-            f"{name!r} has no login on this cluster", hint="`dmlctl access ls` lists who has"
-        )
-    box.remove_user(name)
-    run_playbook("deploy.yml", inv.path, extravars=access.APPLY_LOGINS)
-    out.print(
-        f"[green]✓[/] {name}'s H2O login no longer works; {RESTART_NOTE.replace('load', 'drop')}.",
-        highlight=False,
-    )
+    with exclusive(inv.path, "access revoke"):
+        unknown = [name for name in wanted if name not in box.users()]
+        if unknown:
+            raise UsageError(
+                f"no login on this cluster: {', '.join(unknown)}; nothing was changed",
+                hint="`dmlctl access ls` lists who has one",
+            )
+        box.remove_users(wanted)
+        _roll_out(inv, "forget")
+    out.print(f"revoked: {', '.join(wanted)}", highlight=False)
     err.print(
-        "Their profile also holds the Spark secret, which everyone shares: to shut them out of "
+        "Their profiles also hold the Spark secret, which everyone shares: to shut them out of "
         "Spark too, run `dmlctl secrets rotate` (then grant the others again).",
         highlight=False,
     )

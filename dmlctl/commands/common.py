@@ -75,6 +75,23 @@ def check_before_deploy(inv, limit: str | None, as_json: bool) -> None:
     )
 
 
+def exclusive(inv_path: Path, what: str, shared: bool = False):
+    """Change the cluster of INV_PATH alone: a second such command waits for this one, and
+    says so (a context manager; SHARED: no lock, for runs that change nothing)."""
+    import contextlib
+
+    from dmlctl.cluster import operations
+    from dmlctl.ui.console import err
+
+    if shared:
+        return contextlib.nullcontext()
+
+    def waiting(holder: str) -> None:
+        err.print(f"waiting: {holder} is changing this cluster; `dmlctl {what}` goes on after it")
+
+    return operations.changing(inv_path, what, waiting)
+
+
 def run_playbook(
     playbook: str,
     inventory_path: Path | None,
@@ -109,12 +126,14 @@ def run_playbook(
         check_before_deploy(inv, limit, as_json)
     if destroys and not check:
         confirm(f"{destroys} on {len(hosts)} hosts ({', '.join(hosts)})", yes=yes)
-    run = operations.prepare(
-        playbook, inv, limit=limit, check=check, extravars=extravars, insecure=insecure
-    )
-    warn_if_insecure(run.secure)
-    with view.PlaybookView(run.progress, err, live=not (verbose or as_json)) as live:
-        outcome = operations.execute(run, live.refresh, verbose=verbose)
+    with exclusive(inv.path, playbook.removesuffix(".yml"), check or playbook not in
+                   operations.CHANGING_PLAYBOOKS):  # fmt: skip
+        run = operations.prepare(
+            playbook, inv, limit=limit, check=check, extravars=extravars, insecure=insecure
+        )
+        warn_if_insecure(run.secure)
+        with view.PlaybookView(run.progress, err, live=not (verbose or as_json)) as live:
+            outcome = operations.execute(run, live.refresh, verbose=verbose)
     if as_json:
         print_json(recap_json(run.progress, outcome.ok))
     elif not verbose:
@@ -126,3 +145,4 @@ def run_playbook(
     if not outcome.ok:
         err.print(f"[bold red]{playbook} failed[/] (Ansible's log: {outcome.artifact_dir})")
         raise typer.Exit(1)
+    return run

@@ -60,10 +60,14 @@ class PlaybookProgress:
     failures: list[Failure] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     recap: dict[str, dict[str, int]] | None = None
+    # Per task name: when its first event and its last event were made (ISO times).
+    task_times: dict[str, list[str]] = field(default_factory=dict)
 
     def feed(self, event: dict) -> None:
         kind = event.get("event", "")
         data = event.get("event_data", {})
+        if (created := event.get("created")) and (task := data.get("task")):
+            self.task_times.setdefault(task, [created, created])[1] = created
         if kind == "playbook_on_play_start":
             self.play = data.get("play", "")
             self.task = ""

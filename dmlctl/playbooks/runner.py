@@ -10,16 +10,18 @@ import queue
 import shlex
 import shutil
 import sys
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dmlctl import store
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.paths import ANSIBLE_CFG, PLAYBOOK_DIR, ROLES_DIR, state_dir
 
-KEEP_ARTIFACTS = 20
+KEEP_RUNS = 20  # finished runs whose events and logs stay on disk
 
 EventSink = Callable[[dict], None]
 
@@ -47,18 +49,38 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _private_data_dir() -> Path:
-    """ansible-runner's working directory, shared by every run for its rotated artifacts.
+@contextlib.contextmanager
+def _private_data_dir(name: str) -> Iterator[Path]:
+    """ansible-runner's working directory for one run, its own: runs at the same time (two
+    commands, two users) never share or rotate away each other's events. While the run holds
+    it, the directory is locked; older ones beyond the newest KEEP_RUNS are pruned only when
+    nothing holds them.
 
     Runs are told everything as arguments, with suppress_env_files: left to itself,
-    ansible-runner keeps the first extravars and cmdline it is given in env/ and applies them to
-    every later run (one `deploy --check` would make every later deploy a dry run). The env/
-    left by older dmlctl versions goes too.
+    ansible-runner keeps the extravars and cmdline it is given in env/ and applies them to
+    later runs of the same directory.
     """
-    path = state_dir() / "runner"
-    shutil.rmtree(path / "env", ignore_errors=True)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    root = state_dir() / "runner"
+    root.mkdir(parents=True, exist_ok=True)
+    for legacy in ("env", "artifacts"):  # the shared directory of older dmlctl versions
+        shutil.rmtree(root / legacy, ignore_errors=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+    with store.locked(path / ".in-use"):
+        _prune(root, keep=path)
+        yield path
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove run directories beyond the newest KEEP_RUNS that no running command holds."""
+    runs = sorted(
+        (p for p in root.iterdir() if p.is_dir() and p != keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in runs[KEEP_RUNS:]:
+        with store.try_locked(old / ".in-use") as free:
+            if free:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def run_playbook(
@@ -82,7 +104,6 @@ def run_playbook(
         raise UsageError(f"playbook {playbook} is missing from {PLAYBOOK_DIR}.")
     events: queue.Queue[dict] = queue.Queue()
     cancelled = threading.Event()
-    private_data_dir = _private_data_dir()
     ident = f"{Path(playbook).stem}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
 
     def queue_event(event: dict) -> bool:
@@ -91,7 +112,7 @@ def run_playbook(
 
     # ansible-runner echoes Ansible's output (verbose runs) to sys.stdout from its thread: it is
     # progress, so it goes to stderr and stdout keeps only results (`--json` stays pure).
-    with contextlib.redirect_stdout(sys.stderr):
+    with _private_data_dir(ident) as private_data_dir, contextlib.redirect_stdout(sys.stderr):
         thread, runner = ansible_runner.run_async(
             private_data_dir=str(private_data_dir),
             project_dir=str(PLAYBOOK_DIR),
@@ -103,7 +124,6 @@ def run_playbook(
             envvars=_environment(),
             suppress_env_files=True,
             ident=ident,
-            rotate_artifacts=KEEP_ARTIFACTS,
             quiet=not verbose,
             event_handler=queue_event,
             cancel_callback=cancelled.is_set,
@@ -142,22 +162,23 @@ def run_module(
     """Run one module on HOSTS (ad hoc); per host (succeeded, the module's result)."""
     import ansible_runner
 
-    result = ansible_runner.run(
-        private_data_dir=str(_private_data_dir()),
-        inventory=str(inventory.resolve()),
-        host_pattern=",".join(hosts),
-        module=module,
-        module_args=args
-        if isinstance(args, str)
-        else " ".join(f"{key}={shlex.quote(str(value))}" for key, value in args.items()),
-        extravars={"ansible_become": become},
-        envvars=_environment(),
-        suppress_env_files=True,
-        rotate_artifacts=KEEP_ARTIFACTS,
-        quiet=True,
-    )
+    with _private_data_dir(module.rsplit(".", 1)[-1]) as private_data_dir:
+        result = ansible_runner.run(
+            private_data_dir=str(private_data_dir),
+            inventory=str(inventory.resolve()),
+            host_pattern=",".join(hosts),
+            module=module,
+            module_args=args
+            if isinstance(args, str)
+            else " ".join(f"{key}={shlex.quote(str(value))}" for key, value in args.items()),
+            extravars={"ansible_become": become},
+            envvars=_environment(),
+            suppress_env_files=True,
+            quiet=True,
+        )
+        events = list(result.events)  # read from the run's artifacts while it is held
     answers: dict[str, tuple[bool, dict]] = {}
-    for event in result.events:
+    for event in events:
         data = event.get("event_data", {})
         if event["event"] in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
             answers[data["host"]] = (event["event"] == "runner_on_ok", data.get("res", {}))

@@ -127,9 +127,18 @@ class ClusterSecrets:
     def keystore_path(self, host: str) -> Path:
         return self.path / "h2o" / f"{host}.p12"
 
-    # --- making -----------------------------------------------------------------------------
+    # --- making: every change holds the directory's lock, so commands at once never lose one
+
+    def changing(self):
+        """The lock every change of this cluster's secrets holds (a context manager)."""
+        store.private_dir(self.path)
+        return store.locked(self.path / ".lock")
 
     def ensure(self, hosts: dict[str, str], *, insecure: bool | None = False) -> bool:
+        with self.changing():
+            return self._ensure(hosts, insecure=insecure)
+
+    def _ensure(self, hosts: dict[str, str], *, insecure: bool | None) -> bool:
         """Make whatever is missing for HOSTS ({inventory name: address}); True if anything was.
 
         Existing secrets are kept: a redeploy changes nothing. A node whose address changed gets
@@ -171,7 +180,8 @@ class ClusterSecrets:
         return made
 
     def note_executor_python(self, versions: str) -> None:
-        store.save(self.path / META, {**self.meta(), "executor_python": versions}, mode=0o600)
+        with self.changing():
+            store.save(self.path / META, {**self.meta(), "executor_python": versions}, mode=0o600)
 
     def _ca(self) -> tls.CertificateAuthority:
         return tls.CertificateAuthority(
@@ -183,28 +193,50 @@ class ClusterSecrets:
         realm = "".join(realm_line(u, p) + "\n" for u, p in sorted(logins.items()))
         _write_private(self.path / REALM, realm.encode())
 
-    def add_user(self, name: str) -> str:
-        """Give NAME an H2O login (a new password each time); returns the password."""
-        logins = self.logins()
-        logins[check_user_name(name)] = new_password()
-        self._save_logins(logins)
-        self._note_user(name, {"granted": _now()})
-        return logins[name]
+    def add_users(self, names: list[str]) -> dict[str, str]:
+        """Give each of NAMES without one an H2O login; returns {name: password} of every name
+        (a name that had a login keeps its password)."""
+        with self.changing():
+            logins = self.logins()
+            new = [check_user_name(n) for n in dict.fromkeys(names) if n not in logins]
+            logins.update({name: new_password() for name in new})
+            if new:
+                self._save_logins(logins)
+                for name in new:
+                    self._note_user(name, {"granted": _now()})
+            return {name: logins[name] for name in names}
 
-    def remove_user(self, name: str) -> bool:
-        logins = self.logins()
-        if name == ADMIN_USER or logins.pop(name, None) is None:
-            return False
-        self._save_logins(logins)
-        self._note_user(name, None)
-        return True
+    def remove_users(self, names: list[str]) -> None:
+        """Take the H2O logins of NAMES away (dmlctl's own stays)."""
+        with self.changing():
+            logins = self.logins()
+            for name in names:
+                if name != ADMIN_USER and logins.pop(name, None) is not None:
+                    self._note_user(name, None)
+            self._save_logins(logins)
+
+    def _realm_digest(self) -> str | None:
+        with contextlib.suppress(FileNotFoundError):
+            return hashlib.sha256((self.path / REALM).read_bytes()).hexdigest()
+        return None
+
+    @property
+    def logins_pending(self) -> bool:
+        """Whether the logins changed since a deploy last put them on the nodes."""
+        return self._realm_digest() != self.meta().get("realm_rolled_out")
+
+    def note_logins_rolled_out(self) -> None:
+        with self.changing():
+            meta = {**self.meta(), "realm_rolled_out": self._realm_digest()}
+            store.save(self.path / META, meta, mode=0o600)
 
     def grants(self) -> dict[str, dict]:
         """Per user: when the login was granted and where its profile was written."""
         return self.meta().get("users", {})
 
     def note_profile(self, name: str, path: Path) -> None:
-        self._note_user(name, {**self.grants().get(name, {}), "profile": str(path)})
+        with self.changing():
+            self._note_user(name, {**self.grants().get(name, {}), "profile": str(path)})
 
     def _note_user(self, name: str, info: dict | None) -> None:
         meta = self.meta()
@@ -217,13 +249,14 @@ class ClusterSecrets:
 
     def rotate(self) -> list[str]:
         """New Spark secret and new passwords for every login; returns the users affected."""
-        _write_private(self.path / SPARK_SECRET, (secrets.token_hex(32) + "\n").encode())
-        logins = {user: new_password() for user in self.logins()}
-        self._save_logins(logins)
-        meta = self.meta()
-        meta["rotated"] = _now()
-        store.save(self.path / META, meta, mode=0o600)
-        return sorted(u for u in logins if u != ADMIN_USER)
+        with self.changing():
+            _write_private(self.path / SPARK_SECRET, (secrets.token_hex(32) + "\n").encode())
+            logins = {user: new_password() for user in self.logins()}
+            self._save_logins(logins)
+            meta = self.meta()
+            meta["rotated"] = _now()
+            store.save(self.path / META, meta, mode=0o600)
+            return sorted(u for u in logins if u != ADMIN_USER)
 
     def values(self) -> list[str]:
         """Every secret value (for leak checks): the Spark secret and the H2O passwords."""

@@ -39,11 +39,12 @@ def _load(inventory: Path) -> dict:
 
 
 def _remember(inventory: Path, paths: list[str], hosts: list[str]) -> None:
-    files = {**_load(inventory), **dict.fromkeys(paths, hosts)}
-    store.save(
-        _record_file(inventory),
-        {"inventory_mtime_ns": inventory.stat().st_mtime_ns, "files": files},
-    )
+    mtime = inventory.stat().st_mtime_ns
+    with store.updating(_record_file(inventory), {}) as record:
+        if record.get("inventory_mtime_ns") != mtime:
+            record.clear()
+        record["inventory_mtime_ns"] = mtime
+        record.setdefault("files", {}).update(dict.fromkeys(paths, hosts))
 
 
 def forget(inventory: Path) -> None:

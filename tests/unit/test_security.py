@@ -40,19 +40,23 @@ def test_ensure_makes_private_secrets_once(state, tmp_path):
 def test_realm_holds_hashes_not_passwords(state, tmp_path):
     box = cluster_secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
     box.ensure({"n": "10.0.0.2"})
-    password = box.add_user("alice")
+    password = box.add_users(["alice"])["alice"]
     realm = (box.path / cluster_secrets.REALM).read_text()
     assert password not in realm
     assert f"alice: MD5:{hashlib.md5(password.encode()).hexdigest()}" in realm
     assert box.users() == ["alice"]
-    assert box.remove_user("alice") and not box.remove_user("alice")
+    # A name granted again keeps its login; a roster adds the others in one change.
+    assert box.add_users(["alice", "bob", "carol"])["alice"] == password
+    assert box.users() == ["alice", "bob", "carol"]
+    box.remove_users(["alice", "bob"])
+    assert box.users() == ["carol"]
     assert "alice" not in (box.path / cluster_secrets.REALM).read_text()
 
 
 def test_rotate_changes_every_secret(state, tmp_path):
     box = cluster_secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
     box.ensure({"n": "10.0.0.2"})
-    box.add_user("bob")
+    box.add_users(["bob"])
     before = set(box.values())
     assert box.rotate() == ["bob"]
     assert not before & set(box.values())
