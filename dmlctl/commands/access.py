@@ -61,9 +61,10 @@ def grant(
     wanted = access.read_names(names or [], roster)
     targets = access.profile_targets(wanted, out_file, out_dir)
     inv, box = access.secure_cluster(inventory_path)
+    had = set(box.users())
+    passwords = box.add_users(wanted)
+    # Grants at once share a restart: one that waited finds its logins rolled out already.
     with exclusive(inv.path, "access grant"):
-        had = set(box.users())
-        passwords = box.add_users(wanted)
         if box.logins_pending:
             _roll_out(inv, "load")
         for name in wanted:
@@ -96,15 +97,16 @@ def revoke(names: Names = None, roster: Roster = None, inventory_path: Inventory
     """Take these people's H2O logins away (the H2O cloud restarts once to forget them)."""
     wanted = access.read_names(names or [], roster)
     inv, box = access.secure_cluster(inventory_path)
+    unknown = [name for name in wanted if name not in box.users()]
+    if unknown:
+        raise UsageError(
+            f"no login on this cluster: {', '.join(unknown)}; nothing was changed",
+            hint="`dmlctl access ls` lists who has one",
+        )
+    box.remove_users(wanted)
     with exclusive(inv.path, "access revoke"):
-        unknown = [name for name in wanted if name not in box.users()]
-        if unknown:
-            raise UsageError(
-                f"no login on this cluster: {', '.join(unknown)}; nothing was changed",
-                hint="`dmlctl access ls` lists who has one",
-            )
-        box.remove_users(wanted)
-        _roll_out(inv, "forget")
+        if box.logins_pending:
+            _roll_out(inv, "forget")
     out.print(f"revoked: {', '.join(wanted)}", highlight=False)
     err.print(
         "Their profiles also hold the Spark secret, which everyone shares: to shut them out of "

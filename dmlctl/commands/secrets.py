@@ -2,7 +2,7 @@
 
 import typer
 
-from dmlctl.commands.common import Inventory, run_playbook
+from dmlctl.commands.common import Inventory, exclusive, run_playbook
 from dmlctl.errors import UsageError
 from dmlctl.ui.console import err, out
 
@@ -24,12 +24,14 @@ def rotate(inventory_path: Inventory = None) -> None:
             "this cluster has no secrets to rotate (it was never deployed secure from here)",
             hint="run `dmlctl deploy`",
         ) from None
-    users = box.rotate()
-    run_playbook("deploy.yml", inv.path)
-    out.print(
-        "[green]✓[/] new Spark secret and H2O passwords are in use; the old ones are refused."
-    )
-    for user, where, why_not in access.rewrite_profiles(inv, box, users):
+    with exclusive(inv.path, "secrets rotate"):
+        users = box.rotate()
+        run_playbook("deploy.yml", inv.path)
+        out.print(
+            "[green]✓[/] new Spark secret and H2O passwords are in use; the old ones are refused."
+        )
+        rewritten = access.rewrite_profiles(inv, box, users)
+    for user, where, why_not in rewritten:
         if where:
             out.print(f"rewrote {user}'s profile: {where} (hand it over again)", highlight=False)
         else:
