@@ -1,48 +1,107 @@
-"""The `dmlctl` command: wires the command groups together and turns errors into exit codes."""
+"""The `dmlctl` command: the command groups, loaded only when used, and errors as exit codes.
 
+`dmlctl --help` lists every command from COMMANDS without importing any of them; a command's
+module is imported when that command runs or shows its own help.
+"""
+
+import importlib
 import sys
 
 import typer
+from typer.core import TyperGroup
 
 from dmlctl import __version__
-from dmlctl.commands import (
-    access,
-    cluster,
-    data,
-    demo,
-    doctor,
-    env,
-    jobs,
-    lab,
-    logs,
-    secrets,
-    status,
-    submit,
-)
 from dmlctl.errors import DmlctlError
-from dmlctl.ui.console import err, print_error
+
+# name: (module, attribute: a command function or a Typer group, the one line `--help` shows)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "lab": ("dmlctl.commands.lab", "app",
+            "Rehearsal labs: N real machines on this box to deploy to, try and test."),
+    "data": ("dmlctl.commands.data", "app",
+             "Datasets published to every node at one path, for every user's jobs."),
+    "deploy": ("dmlctl.commands.cluster", "deploy",
+               "Install, configure and start Spark and H2O on every host; wait until they are "
+               "ready."),
+    "start": ("dmlctl.commands.cluster", "start",
+              "Start Spark and/or H2O and wait until they are ready."),
+    "stop": ("dmlctl.commands.cluster", "stop", "Stop Spark and/or H2O on every host."),
+    "restart": ("dmlctl.commands.cluster", "restart",
+                "Restart Spark and/or H2O (an H2O cloud always restarts as a whole)."),
+    "uninstall": ("dmlctl.commands.cluster", "uninstall",
+                  "Stop and remove the services and install directories (data is kept unless "
+                  "asked)."),
+    "status": ("dmlctl.commands.status", "status",
+               "Show Spark and H2O health as their REST APIs report it; exit 1 unless all is "
+               "healthy."),
+    "doctor": ("dmlctl.commands.doctor", "doctor_command",
+               "Check every host before a deploy: SSH and sudo, OS, Java, Python, memory, disk, "
+               "engine ports, addresses and node-to-node reachability. Exit 1 on any failure."),
+    "logs": ("dmlctl.commands.logs", "logs",
+             "Print the last lines of a service's journal from every host that runs it."),
+    "submit": ("dmlctl.commands.submit", "submit",
+               "Run JOB and keep its output, result.json and plots in a run directory."),
+    "jobs": ("dmlctl.commands.jobs", "jobs", "List the sample jobs, a line each."),
+    "demo": ("dmlctl.commands.demo", "demo",
+             "Bring up a 3-node rehearsal lab, deploy Spark and H2O, show status, run both "
+             "sample jobs."),
+    "env": ("dmlctl.commands.env", "env",
+            'Print shell exports for running programs by hand: eval "$(dmlctl env)".'),
+    "access": ("dmlctl.commands.access", "app",
+               "Give people access to the cluster with a profile file (their own H2O login)."),
+    "secrets": ("dmlctl.commands.secrets", "app",
+                "The cluster's secrets (kept 0600 in dmlctl's state)."),
+}  # fmt: skip
+
+
+def load_command(name: str):
+    """The click command NAME stands for, its module imported now."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]})
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists COMMANDS as they are, loads one only when it is used."""
+
+    _listing = False
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:  # the root's help: a name and its line are enough
+            import click
+
+            line = COMMANDS[cmd_name][2]
+            return click.Command(cmd_name, help=line, short_help=line)
+        return load_command(cmd_name)
+
+    def format_help(self, ctx, formatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="dmlctl",
+    cls=LazyGroup,
     help="Deploy Apache Spark and H2O-3 clusters to lab machines, check them, submit ML jobs.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(lab.app, name="lab")
-app.add_typer(data.app, name="data")
-for command in cluster.COMMANDS:
-    app.command()(command)
-app.command()(status.status)
-app.command("doctor")(doctor.doctor_command)
-app.command()(logs.logs)
-app.command()(submit.submit)
-app.command()(jobs.jobs)
-app.command()(demo.demo)
-app.command()(env.env)
-app.add_typer(access.app, name="access")
-app.add_typer(secrets.app, name="secrets")
 
 
 def _version(value: bool) -> None:
@@ -65,8 +124,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="dmlctl")
     except DmlctlError as error:
+        from dmlctl.ui.console import print_error
+
         print_error(error.message, error.hint)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
+        from dmlctl.ui.console import err
+
         err.print("interrupted")
         sys.exit(130)

@@ -94,3 +94,24 @@ def test_logs_bad_host_or_line_count(capsys, tmp_path, argv, error):
         main(["logs", "spark-worker", "-i", str(inv), *argv])
     assert caught.value.code == 2
     assert capsys.readouterr().err.strip() == error
+
+
+def test_the_root_help_lists_every_command_by_its_own_first_line():
+    from dmlctl.cli import COMMANDS, load_command
+
+    for name, (_, _, line) in COMMANDS.items():
+        command = load_command(name)
+        own = " ".join((command.help or "").split("\n\n")[0].split())
+        assert own == line, f"{name}: cli.COMMANDS says {line!r}, the command {own!r}"
+
+
+def test_help_imports_no_command_module():
+    code = (
+        "import sys\n"
+        "from dmlctl.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('loaded:', *(m for m in sys.modules if m.startswith('dmlctl.commands.')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage" in proc.stdout and "submit" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "loaded:"
