@@ -104,7 +104,7 @@ def cluster(tmp_path_factory):
     env = {**os.environ, "DMLCTL_STATE_DIR": str(state)}
     up = subprocess.run(
         [DMLCTL, "lab", "up", "--nodes", "3", "--name", name],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True, text=True, env=env, timeout=900, check=False,
     )  # fmt: skip
     assert up.returncode == 0, up.stderr
     inventory = state / "labs" / name / "inventory.ini"
@@ -119,5 +119,6 @@ def cluster(tmp_path_factory):
             [DMLCTL, "lab", "down", "--yes", "--name", name],
             capture_output=True,
             env=env,
+            timeout=300,
             check=False,
         )

@@ -125,7 +125,9 @@ def _runs_without(cluster, tmp_path, name: str, conf: dict) -> tuple[bool, str]:
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
-    master = json.loads(urllib.request.urlopen(_status(cluster)["spark"]["ui"] + "/json/").read())
+    master = json.loads(
+        urllib.request.urlopen(_status(cluster)["spark"]["ui"] + "/json/", timeout=10).read()
+    )
     seen = [a["name"] for a in master["activeapps"] + master["completedapps"]]
     return ("RAN" in output or name in seen), output
 
@@ -169,15 +171,17 @@ def test_no_kill_links_no_rest_port_engines_not_root(cluster, tmp_path):
         deadline = time.monotonic() + 90
         active = []
         while time.monotonic() < deadline and not active:
-            master = json.loads(urllib.request.urlopen(ui + "/json/").read())
+            master = json.loads(urllib.request.urlopen(ui + "/json/", timeout=10).read())
             active = [a for a in master["activeapps"] if a["name"] == "kill-probe"]
             time.sleep(1)
-        page = urllib.request.urlopen(ui + "/").read().decode()
+        page = urllib.request.urlopen(ui + "/", timeout=10).read().decode()
         # The secret is in no process's command line on this machine while a driver runs.
-        listing = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True)
+        listing = subprocess.run(
+            ["ps", "-eww", "-o", "args"], capture_output=True, text=True, timeout=30
+        )
         killed = _http_code(f"{ui}/app/kill/?id={active[0]['id']}&terminate=true") if active else 0
         time.sleep(2)
-        master = json.loads(urllib.request.urlopen(ui + "/json/").read())
+        master = json.loads(urllib.request.urlopen(ui + "/json/", timeout=10).read())
         still = [a for a in master["activeapps"] if a["name"] == "kill-probe"]
     finally:
         process.kill()
