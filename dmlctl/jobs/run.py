@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dmlctl.cluster import executor_python
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs.catalogue import Job
 from dmlctl.jobs.rundir import LOG_FILE, check_result, read_result, write_run_record
@@ -94,20 +95,32 @@ def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
         process.wait()
 
 
-def missing_file_hint(log: Path) -> str | None:
-    """A hint naming --data when the job's output says a file was missing."""
+def _tail(log: Path) -> str:
     try:
         with log.open("rb") as handle:
             handle.seek(max(0, log.stat().st_size - 200_000))
-            tail = handle.read().decode("utf-8", "replace")
+            return handle.read().decode("utf-8", "replace")
     except OSError:
-        return None
-    if not _MISSING_FILE.search(tail):
-        return None
-    return (
-        "a file the job reads was not found: the nodes read input from their own disks, so "
-        f"pass it with --data PATH (or publish it with `dmlctl data push`); log: {log}"
-    )
+        return ""
+
+
+def failure(name: str, returncode: int, seconds: float, log: Path, target: Target):
+    """The error for a failed job: what its output says went wrong, when dmlctl knows it."""
+    tail = _tail(log)
+    if versions := executor_python.failed_on(tail):
+        executors, driver = versions
+        return OperationError(
+            f"{name} failed: its Python code on the executors needs the driver's Python minor "
+            f"version (executors {executors}, driver {driver})",
+            hint=executor_python.fix(executors, from_profile=False) + f"; log: {log}",
+        )
+    hint = f"full output: {log}"
+    if _MISSING_FILE.search(tail):
+        hint = (
+            "a file the job reads was not found: the nodes read input from their own disks, so "
+            f"pass it with --data PATH (or publish it with `dmlctl data push`); log: {log}"
+        )
+    return OperationError(f"{name} failed (exit {returncode}) after {seconds:.0f} s", hint=hint)
 
 
 @dataclass
@@ -167,10 +180,7 @@ def submit(
                 },
             )
     if returncode != 0:
-        raise OperationError(
-            f"{job.name} failed (exit {returncode}) after {seconds:.0f} s",
-            hint=missing_file_hint(run_dir / LOG_FILE) or f"full output: {run_dir / LOG_FILE}",
-        )
+        raise failure(job.name, returncode, seconds, run_dir / LOG_FILE, target)
     result = read_result(run_dir)
     problems = check_result(job, result, run_dir)
     if problems:
