@@ -11,8 +11,6 @@ from dmlctl import engines
 from dmlctl.doctor.plan import Finding, HostPlan, size_mb
 from dmlctl.playbooks.inventory import ClusterInventory
 
-# Java majors each engine accepts: [lowest, highest] (as roles/java/vars/main.yml).
-JAVA_SUPPORT = {"spark": (17, 21), "h2o": (8, 17)}
 SUPPORTED_OS = {"debian", "ubuntu", "rhel", "fedora", "centos", "rocky", "almalinux"}
 DISK_HEADROOM_MB = 256  # logs and H2O's spill space on a first start
 
@@ -72,14 +70,37 @@ def _os(host: str, seen: dict) -> Finding:
     return Finding(host, "os", "ok", f"{name}, systemd")
 
 
+def java_range(inv: ClusterInventory, host: str, engine: str) -> tuple[int, int]:
+    """The Java majors ENGINE accepts on HOST: its role's `<engine>_java_majors` as the
+    inventory sets it (the role's default otherwise)."""
+    low, high = inv.setting(host, f"{engine}_java_majors")
+    return int(low), int(high)
+
+
+def _java_fix(inv: ClusterInventory, host: str, hp: HostPlan, major: int) -> str:
+    wanted = inv.setting(host, "java_major_version")
+    fix = (
+        f"point /usr/bin/java at a Java the engines accept (update-alternatives --config java), "
+        f"or set java_major_version to one this system ships (now {wanted})"
+    )
+    h2o_low, h2o_high = java_range(inv, host, "h2o")
+    if "h2o" in hp.engines and major > h2o_high:
+        fix += (
+            f"; or let H2O start on Java {major} after its own self-check: "
+            f"h2o_java_majors: [{h2o_low}, {major}] and h2o_extra_args: "
+            "['-allow_unsupported_java']"
+        )
+    return fix
+
+
 def _java(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Finding:
     wanted = inv.setting(host, "java_major_version")
     found = seen.get("java")
     major = java_major(found["version"]) if found else None
     if major is None:
         return Finding(host, "java", "ok", f"none yet; deploy installs OpenJDK {wanted}")
-    low = max(JAVA_SUPPORT[e][0] for e in hp.engines)
-    high = min(JAVA_SUPPORT[e][1] for e in hp.engines)
+    ranges = [java_range(inv, host, engine) for engine in hp.engines]
+    low, high = max(r[0] for r in ranges), min(r[1] for r in ranges)
     if low <= major <= high:
         return Finding(host, "java", "ok", f"Java {found['version']}")
     return Finding(
@@ -87,8 +108,8 @@ def _java(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Finding
         "java",
         "fail",
         f"Java {found['version']} ({found['executable']}); {'+'.join(hp.engines)} "
-        f"need {low}-{high}",
-        f"point /usr/bin/java at OpenJDK {wanted} (update-alternatives --config java)",
+        f"accept {low}-{high}",
+        _java_fix(inv, host, hp, major),
     )
 
 
@@ -104,15 +125,16 @@ def _python(host: str, hp: HostPlan, seen: dict) -> Finding:
         )
     driver = sys.version_info[:2]
     text = ".".join(map(str, version))
-    if "spark" in hp.engines and tuple(version[:2]) != driver:
+    if hp.executors and tuple(version[:2]) != driver:
+        # Not a failure: JVM-only Spark work (DataFrames, ML) runs with any executor Python.
         return Finding(
             host,
             "python",
-            "fail",
-            f"{hp.python} is {text}, the driver's is {driver[0]}.{driver[1]}: PySpark "
-            "refuses a mismatch",
-            f"install Python {driver[0]}.{driver[1]} there and set spark_python to it, "
-            f"or run dmlctl with Python {version[0]}.{version[1]}",
+            "warn",
+            f"{hp.python} is {text}, the driver's is {driver[0]}.{driver[1]}: Python UDFs and "
+            "RDD lambdas of jobs from this machine will fail there",
+            f"run dmlctl from a Python {version[0]}.{version[1]} venv, or install Python "
+            f"{driver[0]}.{driver[1]} there and set spark_python to it",
         )
     return Finding(host, "python", "ok", f"{hp.python} {text}")
 
