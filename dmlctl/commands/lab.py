@@ -20,6 +20,9 @@ NameOption = Annotated[
 ]
 
 
+NodeArgument = Annotated[str, typer.Argument(help="Node name (node1, ...) or its IP.")]
+
+
 def report(message: str) -> None:
     err.print(f"[dim]•[/] {message}", highlight=False)
 
@@ -92,13 +95,37 @@ def list_(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ssh(
     ctx: typer.Context,
-    node: Annotated[str, typer.Argument(help="Node name (node1, ...) or its IP.")],
+    node: NodeArgument,
     name: NameOption = None,
 ) -> None:
     """Log in to a lab node as the lab user; `-- CMD` runs CMD there instead."""
     lab = labs.load(labs.resolve_name(name))
     argv = labs.ssh_command(lab, node, list(ctx.args))
     os.execvp(argv[0], argv)
+
+
+@app.command()
+def stop(node: NodeArgument, name: NameOption = None) -> None:
+    """Lose a node: it stops at once, as in a power cut (its address stays reserved)."""
+    lab = labs.load(labs.resolve_name(name))
+    stopped = labs.stop_node(lab, node, progress=report)
+    err.print(f"{stopped.name} is down; `dmlctl lab start {stopped.name}` boots it again")
+
+
+@app.command()
+def start(node: NodeArgument, name: NameOption = None) -> None:
+    """Boot a stopped node again at its own address; systemd starts its enabled services."""
+    lab = labs.load(labs.resolve_name(name))
+    started = labs.start_node(lab, node, progress=report)
+    err.print(f"{started.name} is up at {started.ip}", highlight=False)
+
+
+@app.command()
+def restart(node: NodeArgument, name: NameOption = None) -> None:
+    """Reboot a node: a clean shutdown, then it boots again at its own address."""
+    lab = labs.load(labs.resolve_name(name))
+    rebooted = labs.restart_node(lab, node, progress=report)
+    err.print(f"{rebooted.name} rebooted, up at {rebooted.ip}", highlight=False)
 
 
 @app.command()
