@@ -54,7 +54,7 @@ def render(model: dict) -> RenderableType:
     h2o, spark = model["h2o"], model["spark"]
     summary = Table.grid(padding=(0, 2))
     locked = "locked" if h2o["locked"] else "unlocked"
-    state = "healthy" if h2o["healthy"] else "unhealthy"
+    state = h2o.get("verdict") or ("healthy" if h2o["healthy"] else "unhealthy")
     for label, value in (
         ("H2O_cluster_version:", h2o["version"] or "-"),
         ("H2O_cluster_name:", h2o["cloud_name"] or "-"),
@@ -115,7 +115,10 @@ def render(model: dict) -> RenderableType:
     problems += [
         f"host {h['name']} is unreachable (ssh)" for h in model["hosts"] if not h["reachable"]
     ]
-    verdict = Text.assemble("H2O ", _health(h2o["healthy"]), "   Spark ", _health(spark["healthy"]))
+    h2o_verdict = _health(h2o["healthy"])
+    if h2o.get("verdict") == "degraded":
+        h2o_verdict = Text("DEGRADED (serves jobs)", style="bold yellow")
+    verdict = Text.assemble("H2O ", h2o_verdict, "   Spark ", _health(spark["healthy"]))
     parts: list[RenderableType] = [summary, Text(), h2o_nodes, Text(), spark_summary, Text()]
     if spark["workers"]:
         parts += [workers, Text()]
@@ -131,6 +134,8 @@ def render(model: dict) -> RenderableType:
                 Text(),
             ]
     parts += [Text(f"! {p}", style="red") for p in problems]
+    if h2o.get("next"):
+        parts.append(Text(f"H2O next: {h2o['next']}", style="yellow"))
     parts.append(verdict)
     return Group(*parts)
 

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Watchdog of one H2O node: re-forms the node's cloud when it can no longer run a job.
+
+H2O knows a cloud's members by ip:port and takes no new member once the cloud is locked (its
+first job; water/Paxos.java). A member that restarts under the same ip:port is let back in
+without its data, and every job hangs; a member that died stays a member for ever; one that
+comes back after the others locked a cloud without it is killed by them each time it starts.
+A cloud heals only when it starts again as a whole. This watchdog runs beside H2O on every node
+(h2o-watchdog.service, part of h2o.service), reads only `GET /3/Cloud` (never /3/Ping, which
+locks the cloud) of its own node and of every flatfile peer, and acts when a fault has been seen
+in CONFIRM checks in a row:
+
+  A  its node is locked and a member restarted since (its pid changed, it answers unlocked, or
+     its H2O started after this node locked): it restarts its own H2O. Only locked members act,
+     and the restarted one is unlocked, so the cloud re-forms from the old members' side.
+  B  a member has had no heartbeat for a minute (H2O's own verdict, `healthy: false`): it
+     restarts its own H2O, so the survivors form a cloud without the lost one.
+  C  its node is unlocked and a member started more than TOGETHER s after it: it restarts its
+     own H2O (an unlocked cloud holds no data and runs no job), so a cloud's members always
+     start together and a late start is a sure sign of a fault.
+  D  flatfile peers run this cloud locked, without this node: it asks one of them to shut its
+     cloud down (`POST /3/Shutdown`, as a client's h2o.cluster().shutdown() does); systemd
+     starts every node again and they form one cloud with this node. It waits while a job runs
+     there, at most REJOIN_WAIT seconds, and does it at most once per COOLDOWN seconds.
+
+Rules A to C act only on a node whose H2O has run for GRACE seconds, and restart only that
+node (SIGTERM to h2o.service's main process; systemd's Restart=always starts it again), so the
+watchdog never starts an H2O that was stopped. Standard library only.
+"""
+
+import argparse
+import base64
+import configparser
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def log(message):
+    print(message, flush=True)
+
+
+class Cloud:
+    """The REST API of this cloud's nodes, as a client with the watchdog's login sees it."""
+
+    def __init__(self, config):
+        self.scheme = "https" if config.get("ca") else "http"
+        self.context = ssl.create_default_context(cafile=config["ca"]) if config.get("ca") else None
+        self.auth = None
+        if config.get("credentials"):
+            with open(config["credentials"], encoding="utf-8") as handle:
+                login = handle.read().strip()
+            self.auth = "Basic " + base64.b64encode(login.encode()).decode()
+        self.timeout = config.get("timeout") or 3
+
+    def call(self, address, path, method="GET"):
+        """The JSON answer of ADDRESS (ip:port) to METHOD PATH, or None when it gives none."""
+        request = urllib.request.Request(f"{self.scheme}://{address}{path}", method=method)
+        if self.auth:
+            request.add_header("Authorization", self.auth)
+        if method == "POST":
+            request.data = b""
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as r:
+                return json.loads(r.read() or b"{}")
+        except (OSError, ValueError, urllib.error.URLError):
+            return None
+
+
+def addr(text):
+    return (text or "").rsplit("/", 1)[-1]
+
+
+def members(view):
+    return {addr(n.get("ip_port")): n for n in (view or {}).get("nodes", [])}
+
+
+def main_pid(unit):
+    """The main process of UNIT, 0 when it does not run."""
+    try:
+        out = subprocess.run(
+            ["systemctl", "show", "--property", "MainPID", "--value", unit],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout  # fmt: skip
+        return int(out.strip() or 0)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return 0
+
+
+def unit_state(unit):
+    """UNIT's ActiveState: active, activating (also while systemd waits to restart it), ..."""
+    try:
+        return subprocess.run(
+            ["systemctl", "show", "--property", "ActiveState", "--value", unit],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+class Watchdog:
+    """What one node's watchdog knows, kept in STATE across its own restarts (systemd restarts
+    it with its node's H2O)."""
+
+    def __init__(self, config, cloud):
+        self.config, self.cloud = config, cloud
+        self.me, self.peers = config["self"], [p for p in config["flatfile"] if p != config["self"]]
+        self.pids = {}  # member -> its pid while this node was locked
+        self.locked_since = None  # when this watchdog saw its node lock (None: not seen)
+        self.seen_unlocked = False  # whether it saw its node unlocked (so locked_since is sure)
+        self.strikes = {}  # "rule|text" -> checks in a row that saw it
+        self.last_rejoin = 0.0
+        self.last_check = 0.0
+        self.load()
+
+    def load(self):
+        try:
+            with open(self.config["state"], encoding="utf-8") as handle:
+                saved = json.load(handle)
+        except (OSError, ValueError, KeyError):
+            return
+        # A count of checks in a row holds only if the last check was recent.
+        if time.time() - saved.get("last_check", 0) < 3 * self.config["interval"]:
+            self.strikes = saved.get("strikes", {})
+        self.last_rejoin = saved.get("last_rejoin", 0.0)
+
+    def save(self):
+        path = self.config.get("state")
+        if not path:
+            return
+        data = {"strikes": self.strikes, "last_rejoin": self.last_rejoin,
+                "last_check": self.last_check}  # fmt: skip
+        try:
+            with open(path + ".tmp", "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(path + ".tmp", path)
+        except OSError as error:
+            log(f"cannot keep state in {path}: {error}")
+
+    def check(self, now):
+        """One round: the faults seen now ("rule|text"); acts on one seen CONFIRM times in a row."""
+        mine = self.cloud.call(self.me, "/3/Cloud")
+        views = {p: self.cloud.call(p, "/3/Cloud") for p in self.peers}
+        faults = []
+        if mine is not None and mine.get("cloud_name") == self.config["name"]:
+            faults += self.member_faults(mine, views, now)
+        faults += self.excluded(mine, views)
+        faults = ["|".join(f) for f in faults]
+        self.strikes = {f: self.strikes.get(f, 0) + 1 for f in dict.fromkeys(faults)}
+        self.last_check = now
+        due = [f for f in faults if self.strikes[f] >= self.config["confirm"]]
+        self.save()
+        if due:
+            self.act(tuple(due[0].split("|", 1)), mine, views, now)
+        return faults
+
+    def member_faults(self, mine, views, now):
+        uptime = mine.get("cloud_uptime_millis", 0) / 1000
+        locked = bool(mine.get("locked"))
+        if not locked:
+            self.seen_unlocked, self.locked_since, self.pids = True, None, {}
+        elif self.locked_since is None and self.seen_unlocked:
+            self.locked_since = now
+        if uptime < self.config["grace"]:
+            return []
+        faults, my_start = [], now - uptime
+        for member, node in members(mine).items():
+            if member == self.me:
+                continue
+            view = views.get(member)
+            if not node.get("healthy", True):
+                faults.append(("B", f"{member} has sent no heartbeat for a minute"))
+                continue
+            start = now - view["cloud_uptime_millis"] / 1000 if view else None
+            if locked:
+                faults += self.restarted_after_lock(member, node, view, start)
+            elif start is not None and start - my_start > self.config["together"]:
+                faults.append(("C", f"{member} started {start - my_start:.0f} s after this node"))
+        return faults
+
+    def restarted_after_lock(self, member, node, view, start):
+        pid, before = node.get("pid"), self.pids.setdefault(member, node.get("pid"))
+        if pid and before and pid != before:
+            return [("A", f"{member} restarted after the cloud locked (pid {before} -> {pid})")]
+        if view is not None and not view.get("locked"):
+            return [("A", f"{member} answers unlocked in a locked cloud (it restarted)")]
+        if start is not None and self.locked_since is not None and start > self.locked_since:
+            return [("A", f"{member} started after this node locked")]
+        return []
+
+    def excluded(self, mine, views):
+        """Rule D: peers run this cloud locked, without this node."""
+        locked_without_me = [
+            p for p, v in views.items()
+            if v and v.get("cloud_name") == self.config["name"] and v.get("locked")
+            and self.me not in members(v) and not (mine or {}).get("locked")
+        ]  # fmt: skip
+        if not locked_without_me:
+            return []
+        return [("D", f"{locked_without_me[0]} runs this cloud locked without this node")]
+
+    def act(self, fault, mine, views, now):
+        rule, why = fault
+        if unit_state(self.config["unit"]) not in ("active", "activating"):
+            log(f"rule {rule}: {why}; {self.config['unit']} is stopped, so nothing is done")
+            return
+        if rule == "D":
+            return self.rejoin(why, views, now)
+        pid = main_pid(self.config["unit"])
+        reported = members(mine).get(self.me, {}).get("pid")
+        if not pid or (reported and reported != pid):
+            log(f"not restarting: {self.config['unit']} runs pid {pid}, H2O reports {reported}")
+            return
+        log(f"rule {rule}: {why}; restarting this node's H2O (pid {pid}) to re-form the cloud")
+        self.strikes.clear()
+        self.save()
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.config["stop_timeout"]
+        while time.monotonic() < deadline and main_pid(self.config["unit"]) == pid:
+            time.sleep(1)
+        if main_pid(self.config["unit"]) == pid:
+            os.kill(pid, signal.SIGKILL)
+
+    def rejoin(self, why, views, now):
+        if now - self.last_rejoin < self.config["cooldown"]:
+            return
+        peer = next(p for p, v in views.items() if v and v.get("locked"))
+        jobs = self.cloud.call(peer, "/3/Jobs") or {}
+        running = [j for j in jobs.get("jobs", []) if j.get("status") == "RUNNING"]
+        waited = self.strikes.get("D|" + why, 0) * self.config["interval"]
+        if running and waited < self.config["rejoin_wait"]:
+            if self.strikes.get("D|" + why) == self.config["confirm"]:
+                log(f"rule D: {why}; waiting for {len(running)} running job(s) to end")
+            return
+        log(f"rule D: {why}; asking {peer} to shut its cloud down so it re-forms with this node")
+        self.last_rejoin = now
+        self.strikes.clear()
+        self.save()
+        self.cloud.call(peer, "/3/Shutdown", method="POST")
+
+
+def load_config(path):
+    """The [watchdog] section of PATH (the role's watchdog.conf) and the flatfile it names."""
+    parser = configparser.ConfigParser()
+    if not parser.read(path, encoding="utf-8"):
+        raise SystemExit(f"cannot read {path}")
+    section = parser["watchdog"]
+    texts = ("name", "self", "flatfile_path", "ca", "credentials", "unit", "state")
+    numbers = ("interval", "timeout", "rejoin_wait", "cooldown", "stop_timeout", "grace",
+               "together", "confirm")  # fmt: skip
+    config = {key: section.get(key) or None for key in texts}
+    for key in numbers:
+        config[key] = section.getfloat(key)
+    config["confirm"] = int(config["confirm"])
+    with open(config["flatfile_path"], encoding="utf-8") as handle:
+        lines = (line.split("#", 1)[0].strip() for line in handle)
+        config["flatfile"] = [line for line in lines if line]
+    return config
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", default="/etc/h2o/watchdog.conf")
+    parser.add_argument("--once", action="store_true", help="one check; print the faults seen")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    dog = Watchdog(config, Cloud(config))
+    if args.once:
+        print(json.dumps(dog.check(time.time())))
+        return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    log(f"watching {config['self']} and {len(dog.peers)} peer(s) every {config['interval']} s")
+    while True:
+        started = time.monotonic()
+        try:
+            dog.check(time.time())
+        except Exception as error:  # a watchdog keeps watching
+            log(f"check failed: {error!r}")
+        time.sleep(max(0.5, config["interval"] - (time.monotonic() - started)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
