@@ -165,7 +165,10 @@ def _members_disagree(expected, answering, cloud, now) -> list[Finding]:
         for node in view.get("nodes", []):
             other = ip_port(node.get("ip_port", ""))
             if not node.get("healthy", True):
-                what = f"{other} reports itself unhealthy (no heartbeat for over a minute)"
+                what = (
+                    f"{name.get(other, other)} ({other}) sent no heartbeat for a minute: "
+                    "H2O calls it unhealthy"
+                )
                 found.append(Finding(name.get(other, other), other, what, True))
         if not view.get("consensus"):
             what = f"the cloud has no consensus yet ({name[address]} is still forming it)"

@@ -100,7 +100,7 @@ class Cluster:
 def cluster(tmp_path_factory):
     """3-node lab (node1 master, node2-3 workers, all H2O), deployed once per test session."""
     state = tmp_path_factory.mktemp("cluster-state")
-    name = f"it-cluster-{os.getpid()}"
+    name = f"{os.environ.get('DMLCTL_TEST_LAB_PREFIX', 'it')}-cluster-{os.getpid()}"
     env = {**os.environ, "DMLCTL_STATE_DIR": str(state)}
     up = subprocess.run(
         [DMLCTL, "lab", "up", "--nodes", "3", "--name", name],
