@@ -22,6 +22,9 @@ HEALTHY, DEGRADED, BROKEN = "healthy", "degraded", "broken"
 # Members of a cloud that formed as one started within this many seconds of one another (a
 # whole-cloud start, or the nodes' watchdog re-forming it; roles/h2o uses the same window).
 TOGETHER_S = 60
+# A member that started this long after the members that locked the cloud restarted after the
+# lock (the nodes' watchdog uses the same figure); members of a cloud formed as one start closer.
+LATE_S = 20
 # H2O calls a member unhealthy after this long without its heartbeat.
 HEARTBEAT_TIMEOUT_S = 60
 # The nodes' watchdog re-forms a cloud this long after the cause shows: two checks 5 s apart, a
@@ -83,6 +86,24 @@ def node_summary(node: dict) -> dict:
         "num_cpus": node.get("num_cpus", 0),
         "sys_load": node.get("sys_load"),
     }
+
+
+def cloud_summary(views: dict[str, dict | None], serving: list[str], now: float) -> dict:
+    """The cloud as status shows it: as its first serving member sees it (else the largest
+    cloud any node sees), its nodes, memory, cores and when it last formed."""
+    answering = [view for view in views.values() if view is not None]
+    view = views[serving[0]] if serving else None
+    view = view or max(answering, key=lambda c: c.get("cloud_size", 0), default=None) or {}
+    nodes = [node_summary(n) for n in view.get("nodes", [])]
+    formed, uptime = cloud_formed([views[a] for a in serving], now)
+    return {
+        "cloud_name": view.get("cloud_name"), "version": view.get("version"),
+        "cloud_size": view.get("cloud_size", 0), "consensus": bool(view.get("consensus")),
+        "locked": bool(view.get("locked")), "cloud_healthy": bool(view.get("cloud_healthy")),
+        "nodes": nodes, "formed": formed, "uptime_s": uptime,
+        "free_mem": sum(n["free_mem"] for n in nodes),
+        "total_cores": sum(n["num_cpus"] for n in nodes),
+    }  # fmt: skip
 
 
 def main_cloud(views: dict[str, dict]) -> set[str]:
@@ -178,13 +199,18 @@ def _members_disagree(expected, answering, cloud, now) -> list[Finding]:
     oldest = min((s for s in starts.values() if s is not None), default=None)
     for address, view in present.items():
         when = iso(starts[address])
-        if locked and not view.get("locked"):
-            what = (
-                f"{name[address]} restarted at {when}, after the cloud locked (its first job): "
-                "it is back under its old address but holds none of the cloud's data, "
-                "so every job hangs"
-            )
-            found.append(Finding(name[address], address, what, True))
+        lockers = [starts[a] for a in locked if starts[a] is not None]
+        if locked and not view.get("locked") and starts[address] and lockers:
+            # Unlocked beside locked members: restarted after the lock if it started LATE_S
+            # after them; else only not locked yet (a client connected to one node, or a job's
+            # first second).
+            if starts[address] - max(lockers) > LATE_S:
+                what = (
+                    f"{name[address]} restarted at {when}, after the cloud locked (its first "
+                    "job): it is back under its old address but holds none of the cloud's "
+                    "data, so every job hangs"
+                )
+                found.append(Finding(name[address], address, what, True))
         elif locked and starts[address] and oldest and starts[address] - oldest > TOGETHER_S:
             late = round(starts[address] - oldest)
             what = (

@@ -166,9 +166,6 @@ def _iso(millis) -> str | None:
     return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
 
 
-cloud_formed = h2o_health.cloud_formed
-
-
 def worker_names(inv: ClusterInventory | None, addresses: list[str]) -> list[str]:
     """Missing workers as the inventory names them: "node3 (10.89.0.4)" (a profile has no names)."""
     if inv is None:
@@ -186,38 +183,18 @@ def h2o_status(
     errors = {address: error for address, (_, error) in clouds.items() if error}
     verdict = h2o_health.judge(views, ends.h2o_nodes, ends.h2o_cluster_name, now, errors)
     serving = verdict["serving"]
-    # The serving cloud as one of its members sees it (else the largest cloud any node sees).
-    answering = [cloud for cloud in views.values() if cloud is not None]
-    leader_view = (
-        views[serving[0]]
-        if serving
-        else max(answering, key=lambda c: c.get("cloud_size", 0), default=None)
-    )
     url = ends.h2o_url
     if serving and serving[0] != next(iter(ends.h2o_nodes)):
         url = url.split("://", 1)[0] + "://" + serving[0]  # the first node is not serving
     status = {
-        "url": url, "cloud_name": ends.h2o_cluster_name, "version": None, "cloud_size": 0,
-        "nodes_expected": len(ends.h2o_nodes), "consensus": False, "locked": False, "nodes": [],
+        "url": url, "cloud_name": ends.h2o_cluster_name, "nodes_expected": len(ends.h2o_nodes),
         "problems": [f["what"] for f in verdict["findings"]],
         "verdict": verdict["state"], "serves_jobs": verdict["serves_jobs"],
         "next": verdict["next"], "heals_in_s": verdict["heals_in_s"],
         "missing_nodes": verdict["missing"], "findings": verdict["findings"],
         "member_starts": verdict["member_starts"],
+        **h2o_health.cloud_summary(views, serving, now),
     }  # fmt: skip
-    if leader_view is not None:
-        status.update(
-            cloud_name=leader_view.get("cloud_name"),
-            version=leader_view.get("version"),
-            cloud_size=leader_view.get("cloud_size", 0),
-            consensus=bool(leader_view.get("consensus")),
-            locked=bool(leader_view.get("locked")),
-            cloud_healthy=bool(leader_view.get("cloud_healthy")),
-            nodes=[h2o_health.node_summary(n) for n in leader_view.get("nodes", [])],
-        )
-    status["formed"], status["uptime_s"] = h2o_health.cloud_formed([views[a] for a in serving], now)
-    status["free_mem"] = sum(n["free_mem"] for n in status["nodes"])
-    status["total_cores"] = sum(n["num_cpus"] for n in status["nodes"])
     status["healthy"] = verdict["state"] == h2o_health.HEALTHY
     return status
 

@@ -138,3 +138,18 @@ def test_another_cloud_name_is_not_this_cloud():
     verdict = judge(views)
     assert verdict["state"] == "broken"
     assert "runs cloud 'other', not 'rec'" in verdict["findings"][0]["what"]
+
+
+def test_a_client_that_locked_one_node_of_a_cloud_that_started_together_is_no_fault():
+    """h2o.connect() locks the node it talks to; the others lock with the first job."""
+    views = {a: view(400 + i, False) for i, a in enumerate(HOSTS)}
+    views["10.89.0.11:54321"] = view(402, True)
+    assert judge(views)["state"] == "healthy"
+
+
+def test_an_unlocked_node_that_started_just_after_the_locked_ones_is_not_yet_a_restart():
+    views = {a: view(100, True) for a in HOSTS}
+    views["10.89.0.12:54321"] = view(100 - h2o_health.LATE_S + 5, False)
+    assert judge(views)["state"] == "healthy"
+    views["10.89.0.12:54321"] = view(100 - h2o_health.LATE_S - 5, False)
+    assert judge(views)["state"] == "broken"

@@ -10,9 +10,12 @@ A cloud heals only when it starts again as a whole. This watchdog runs beside H2
 locks the cloud) of its own node and of every flatfile peer, and acts when a fault has been seen
 in CONFIRM checks in a row:
 
-  A  its node is locked and a member restarted since (its pid changed, it answers unlocked, or
-     its H2O started after this node locked): it restarts its own H2O. Only locked members act,
-     and the restarted one is unlocked, so the cloud re-forms from the old members' side.
+  A  its node is locked and a member restarted after it locked (the member's pid changed, or
+     its H2O started after this node locked; when the lock was not seen: it answers unlocked
+     and started LATE s after this node): it restarts its own H2O.
+  E  its node is unlocked and started LATE s after a member that has locked the cloud (this
+     node is the one that restarted): it restarts too, at about the moment the old members
+     do (rule A), so the re-formed cloud's members start close together again.
   B  a member has had no heartbeat for a minute (H2O's own verdict, `healthy: false`): it
      restarts its own H2O, so the survivors form a cloud without the lost one.
   C  its node is unlocked and a member started more than TOGETHER s after it: it restarts its
@@ -23,9 +26,12 @@ in CONFIRM checks in a row:
      starts every node again and they form one cloud with this node. It waits while a job runs
      there, at most REJOIN_WAIT seconds, and does it at most once per COOLDOWN seconds.
 
-Rules A to C act only on a node whose H2O has run for GRACE seconds, and restart only that
-node (SIGTERM to h2o.service's main process; systemd's Restart=always starts it again), so the
-watchdog never starts an H2O that was stopped. Standard library only.
+A client that connected to one node locks that node alone; that is no fault (its members
+started together). Rules A to C act only on a node whose H2O has run for GRACE seconds, rule E
+at most once per COOLDOWN; each restarts only its own node (SIGTERM to h2o.service's main
+process; systemd's Restart=always starts it again), so the watchdog never starts an H2O that
+was stopped. It never calls GET /3/Jobs but on a cloud already locked: that request locks it.
+Standard library only.
 """
 
 import argparse
@@ -40,6 +46,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+
+# A member that started this many seconds after another had locked the cloud restarted after
+# the lock (dmlctl status uses the same figure). Members of a cloud formed as one start closer.
+LATE = 20
 
 
 def log(message):
@@ -115,7 +125,7 @@ class Watchdog:
         self.locked_since = None  # when this watchdog saw its node lock (None: not seen)
         self.seen_unlocked = False  # whether it saw its node unlocked (so locked_since is sure)
         self.strikes = {}  # "rule|text" -> checks in a row that saw it
-        self.last_rejoin = 0.0
+        self.last_rejoin = self.last_self_restart = 0.0
         self.last_check = 0.0
         self.load()
 
@@ -129,13 +139,18 @@ class Watchdog:
         if time.time() - saved.get("last_check", 0) < 3 * self.config["interval"]:
             self.strikes = saved.get("strikes", {})
         self.last_rejoin = saved.get("last_rejoin", 0.0)
+        self.last_self_restart = saved.get("last_self_restart", 0.0)
 
     def save(self):
         path = self.config.get("state")
         if not path:
             return
-        data = {"strikes": self.strikes, "last_rejoin": self.last_rejoin,
-                "last_check": self.last_check}  # fmt: skip
+        data = {
+            "strikes": self.strikes,
+            "last_rejoin": self.last_rejoin,
+            "last_self_restart": self.last_self_restart,
+            "last_check": self.last_check,
+        }
         try:
             with open(path + ".tmp", "w", encoding="utf-8") as handle:
                 json.dump(data, handle)
@@ -167,31 +182,37 @@ class Watchdog:
             self.seen_unlocked, self.locked_since, self.pids = True, None, {}
         elif self.locked_since is None and self.seen_unlocked:
             self.locked_since = now
-        if uptime < self.config["grace"]:
-            return []
         faults, my_start = [], now - uptime
         for member, node in members(mine).items():
-            if member == self.me:
+            view = views.get(member) if member != self.me else None
+            start = now - view["cloud_uptime_millis"] / 1000 if view else None
+            if view and not locked and view.get("locked") and my_start - start > LATE:
+                # Rule E: this node restarted after the cloud locked; it goes with the others.
+                faults.append(("E", f"this node started {my_start - start:.0f} s after {member}, "
+                                    "which has locked the cloud"))  # fmt: skip
+            if member == self.me or uptime < self.config["grace"]:
                 continue
-            view = views.get(member)
             if not node.get("healthy", True):
                 faults.append(("B", f"{member} has sent no heartbeat for a minute"))
-                continue
-            start = now - view["cloud_uptime_millis"] / 1000 if view else None
-            if locked:
-                faults += self.restarted_after_lock(member, node, view, start)
+            elif locked:
+                faults += self.restarted_after_lock(member, node, view, start, my_start)
             elif start is not None and start - my_start > self.config["together"]:
                 faults.append(("C", f"{member} started {start - my_start:.0f} s after this node"))
         return faults
 
-    def restarted_after_lock(self, member, node, view, start):
+    def restarted_after_lock(self, member, node, view, start, my_start):
         pid, before = node.get("pid"), self.pids.setdefault(member, node.get("pid"))
         if pid and before and pid != before:
             return [("A", f"{member} restarted after the cloud locked (pid {before} -> {pid})")]
-        if view is not None and not view.get("locked"):
-            return [("A", f"{member} answers unlocked in a locked cloud (it restarted)")]
         if start is not None and self.locked_since is not None and start > self.locked_since:
             return [("A", f"{member} started after this node locked")]
+        # Not seen locking: an unlocked member that started well after this node restarted.
+        # (One that started with it is only not locked yet: a client that connected to one
+        # node locks that node alone.)
+        late = start is not None and start - my_start > LATE
+        if view and not view.get("locked") and self.locked_since is None and late:
+            return [("A", f"{member} answers unlocked, started {start - my_start:.0f} s "
+                          "after this node")]  # fmt: skip
         return []
 
     def excluded(self, mine, views):
@@ -212,6 +233,9 @@ class Watchdog:
             return
         if rule == "D":
             return self.rejoin(why, views, now)
+        if rule == "E" and now - self.last_self_restart < self.config["cooldown"]:
+            return
+        self.last_self_restart = now
         pid = main_pid(self.config["unit"])
         reported = members(mine).get(self.me, {}).get("pid")
         if not pid or (reported and reported != pid):
