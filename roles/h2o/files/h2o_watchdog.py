@@ -68,6 +68,7 @@ class Cloud:
                 login = handle.read().strip()
             self.auth = "Basic " + base64.b64encode(login.encode()).decode()
         self.timeout = config.get("timeout") or 3
+        self.refused = set()
 
     def call(self, address, path, method="GET"):
         """The JSON answer of ADDRESS (ip:port) to METHOD PATH, or None when it gives none."""
@@ -79,6 +80,11 @@ class Cloud:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout, context=self.context) as r:
                 return json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            if error.code in (401, 403) and address not in self.refused:
+                self.refused.add(address)  # said once: the watchdog is blind until redeployed
+                log(f"{address} refused the watchdog's login (HTTP {error.code})")
+            return None
         except (OSError, ValueError, urllib.error.URLError):
             return None
 
