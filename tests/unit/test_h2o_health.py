@@ -153,3 +153,29 @@ def test_an_unlocked_node_that_started_just_after_the_locked_ones_is_not_yet_a_r
     assert judge(views)["state"] == "healthy"
     views["10.89.0.12:54321"] = view(100 - h2o_health.LATE_S - 5, False)
     assert judge(views)["state"] == "broken"
+
+
+def _recorded(name: str) -> dict:
+    """The verdict on every node's /3/Cloud as a rehearsal lab's nodes answered (cloud
+    `dmlctl`, node1-3 at 10.89.0.11-13; see the file's name)."""
+    data = json.loads((PAYLOADS / name).read_text())
+    return h2o_health.judge(data["views"], HOSTS, "dmlctl", data["now"], data["errors"])
+
+
+def test_recorded_kill_9_after_a_job_is_broken_naming_the_restarted_node():
+    data = json.loads((PAYLOADS / "h2o_clouds_restarted_after_lock.json").read_text())
+    assert all(v["consensus"] and v["cloud_healthy"] for v in data["views"].values())
+    verdict = _recorded("h2o_clouds_restarted_after_lock.json")
+    assert verdict["state"] == "broken"
+    assert [f["node"] for f in verdict["findings"]] == ["node2"]
+    assert "after the cloud locked" in verdict["findings"][0]["what"]
+
+
+def test_recorded_survivors_of_a_stopped_node_are_degraded():
+    verdict = _recorded("h2o_clouds_node_lost.json")
+    assert verdict["state"] == "degraded" and verdict["missing"] == ["node3"]
+    assert "does not answer" in verdict["findings"][0]["what"]
+
+
+def test_recorded_cloud_re_formed_by_the_watchdog_is_healthy():
+    assert _recorded("h2o_clouds_reformed.json")["state"] == "healthy"
