@@ -24,6 +24,12 @@ def _health(ok: bool) -> Text:
     return Text("healthy", style="green") if ok else Text("UNHEALTHY", style="bold red")
 
 
+def _h2o_health(h2o: dict) -> Text:
+    if h2o.get("verdict") == "degraded":  # a cloud of fewer nodes, serving jobs
+        return Text("DEGRADED (serves jobs)", style="bold yellow")
+    return _health(h2o["healthy"])
+
+
 def _security_line(facts: dict | None) -> str:
     if not facts:
         return "-"
@@ -115,10 +121,7 @@ def render(model: dict) -> RenderableType:
     problems += [
         f"host {h['name']} is unreachable (ssh)" for h in model["hosts"] if not h["reachable"]
     ]
-    h2o_verdict = _health(h2o["healthy"])
-    if h2o.get("verdict") == "degraded":
-        h2o_verdict = Text("DEGRADED (serves jobs)", style="bold yellow")
-    verdict = Text.assemble("H2O ", h2o_verdict, "   Spark ", _health(spark["healthy"]))
+    verdict = Text.assemble("H2O ", _h2o_health(h2o), "   Spark ", _health(spark["healthy"]))
     parts: list[RenderableType] = [summary, Text(), h2o_nodes, Text(), spark_summary, Text()]
     if spark["workers"]:
         parts += [workers, Text()]
@@ -134,8 +137,7 @@ def render(model: dict) -> RenderableType:
                 Text(),
             ]
     parts += [Text(f"! {p}", style="red") for p in problems]
-    if h2o.get("next"):
-        parts.append(Text(f"H2O next: {h2o['next']}", style="yellow"))
+    parts += [Text(f"H2O next: {h2o['next']}", style="yellow")] if h2o.get("next") else []
     parts.append(verdict)
     return Group(*parts)
 

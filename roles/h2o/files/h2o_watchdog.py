@@ -1,37 +1,23 @@
 #!/usr/bin/env python3
 """Watchdog of one H2O node: re-forms the node's cloud when it can no longer run a job.
 
-H2O knows a cloud's members by ip:port and takes no new member once the cloud is locked (its
-first job; water/Paxos.java). A member that restarts under the same ip:port is let back in
-without its data, and every job hangs; a member that died stays a member for ever; one that
-comes back after the others locked a cloud without it is killed by them each time it starts.
-A cloud heals only when it starts again as a whole. This watchdog runs beside H2O on every node
-(h2o-watchdog.service, part of h2o.service), reads only `GET /3/Cloud` (never /3/Ping, which
-locks the cloud) of its own node and of every flatfile peer, and acts when a fault has been seen
-in CONFIRM checks in a row:
+H2O knows members by ip:port and takes none once its cloud is locked (water/Paxos.java): a
+member that restarts is let back in without its data and jobs hang, a dead member stays one,
+and one back after the others locked a cloud without it is killed each time it starts. Only a
+start as a whole heals. Every CONFIRM checks in a row (every INTERVAL s) this reads GET /3/Cloud
+of its node and of every flatfile peer (never /3/Ping, which locks the cloud), then:
 
-  A  its node is locked and a member restarted after it locked (the member's pid changed, or
-     its H2O started after this node locked; when the lock was not seen: it answers unlocked
-     and started LATE s after this node): it restarts its own H2O.
-  E  its node is unlocked and started LATE s after a member that has locked the cloud (this
-     node is the one that restarted): it restarts too, at about the moment the old members
-     do (rule A), so the re-formed cloud's members start close together again.
-  B  a member has had no heartbeat for a minute (H2O's own verdict, `healthy: false`): it
-     restarts its own H2O, so the survivors form a cloud without the lost one.
-  C  its node is unlocked and a member started more than TOGETHER s after it: it restarts its
-     own H2O (an unlocked cloud holds no data and runs no job), so a cloud's members always
-     start together and a late start is a sure sign of a fault.
-  D  flatfile peers run this cloud locked, without this node: it asks one of them to shut its
-     cloud down (`POST /3/Shutdown`, as a client's h2o.cluster().shutdown() does); systemd
-     starts every node again and they form one cloud with this node. It waits while a job runs
-     there, at most REJOIN_WAIT seconds, and does it at most once per COOLDOWN seconds.
+  A  locked, a member restarted after this node locked: restart this node's H2O;
+  E  unlocked and started LATE s after a member that locked: restart too (with the others);
+  B  a member without a heartbeat for a minute (healthy: false): restart, survivors re-form;
+  C  unlocked, a member started TOGETHER s after this node: restart (no data is held yet);
+  D  peers run this cloud locked without this node: once their jobs end (at most REJOIN_WAIT
+     s), POST /3/Shutdown to one of them, so all start again together (once per COOLDOWN).
 
-A client that connected to one node locks that node alone; that is no fault (its members
-started together). Rules A to C act only on a node whose H2O has run for GRACE seconds, rule E
-at most once per COOLDOWN; each restarts only its own node (SIGTERM to h2o.service's main
-process; systemd's Restart=always starts it again), so the watchdog never starts an H2O that
-was stopped. It never calls GET /3/Jobs but on a cloud already locked: that request locks it.
-Standard library only.
+A to C need GRACE s of uptime, E runs once per COOLDOWN. It restarts only its own node (SIGTERM
+to h2o.service's main process; Restart=always starts it) and does nothing while h2o.service is
+stopped. It calls GET /3/Jobs only on a locked cloud: that request locks it. See the role's
+README.md for the design. Standard library only.
 """
 
 import argparse
@@ -97,27 +83,26 @@ def members(view):
     return {addr(n.get("ip_port")): n for n in (view or {}).get("nodes", [])}
 
 
+def unit_property(unit, name):
+    """`systemctl show` of one property of UNIT ("" when it cannot be read)."""
+    try:
+        return subprocess.run(
+            ["systemctl", "show", "--property", name, "--value", unit],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
 def main_pid(unit):
     """The main process of UNIT, 0 when it does not run."""
-    try:
-        out = subprocess.run(
-            ["systemctl", "show", "--property", "MainPID", "--value", unit],
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout  # fmt: skip
-        return int(out.strip() or 0)
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return 0
+    value = unit_property(unit, "MainPID")
+    return int(value) if value.isdigit() else 0
 
 
 def unit_state(unit):
     """UNIT's ActiveState: active, activating (also while systemd waits to restart it), ..."""
-    try:
-        return subprocess.run(
-            ["systemctl", "show", "--property", "ActiveState", "--value", unit],
-            capture_output=True, text=True, timeout=10, check=False,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
+    return unit_property(unit, "ActiveState")
 
 
 class Watchdog:
@@ -282,12 +267,10 @@ def load_config(path):
         raise SystemExit(f"cannot read {path}")
     section = parser["watchdog"]
     texts = ("name", "self", "flatfile_path", "ca", "credentials", "unit", "state")
-    numbers = ("interval", "timeout", "rejoin_wait", "cooldown", "stop_timeout", "grace",
-               "together", "confirm")  # fmt: skip
+    numbers = ("interval", "timeout", "rejoin_wait", "cooldown", "stop_timeout", "grace")
     config = {key: section.get(key) or None for key in texts}
-    for key in numbers:
-        config[key] = section.getfloat(key)
-    config["confirm"] = int(config["confirm"])
+    config.update({key: section.getfloat(key) for key in (*numbers, "together")})
+    config["confirm"] = section.getint("confirm")
     with open(config["flatfile_path"], encoding="utf-8") as handle:
         lines = (line.split("#", 1)[0].strip() for line in handle)
         config["flatfile"] = [line for line in lines if line]
@@ -297,13 +280,8 @@ def load_config(path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default="/etc/h2o/watchdog.conf")
-    parser.add_argument("--once", action="store_true", help="one check; print the faults seen")
-    args = parser.parse_args(argv)
-    config = load_config(args.config)
+    config = load_config(parser.parse_args(argv).config)
     dog = Watchdog(config, Cloud(config))
-    if args.once:
-        print(json.dumps(dog.check(time.time())))
-        return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     log(f"watching {config['self']} and {len(dog.peers)} peer(s) every {config['interval']} s")
     while True:
