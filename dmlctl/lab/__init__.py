@@ -7,7 +7,9 @@ metal can target the lab.
 - `state`: a lab as recorded on disk, the list of labs and the active one;
 - `image`: the base image the nodes run;
 - `inventory`: the Ansible inventory written for a lab;
-- `nodes`: creating, finding, reaching and removing a lab's nodes.
+- `nodes`: creating, finding, reaching and removing a lab's nodes;
+- `power`: faults to rehearse (a node stopped, started, rebooted; it keeps its address);
+- `podman`: the one place dmlctl runs podman.
 """
 
 from dmlctl.lab.image import BASE_IMAGE, ensure_base_image, recipe_digest
@@ -21,6 +23,9 @@ from dmlctl.lab.nodes import (
     ssh_command,
     up,
 )
+from dmlctl.lab.power import restart as restart_node
+from dmlctl.lab.power import start as start_node
+from dmlctl.lab.power import stop as stop_node
 from dmlctl.lab.state import (
     LAB_USER,
     Lab,
@@ -52,10 +57,13 @@ __all__ = [
     "recipe_digest",
     "require_removable",
     "resolve_name",
+    "restart_node",
     "running_nodes",
     "save",
     "set_active",
     "ssh_command",
+    "start_node",
+    "stop_node",
     "up",
     "validate_name",
 ]
