@@ -12,7 +12,7 @@ metal can target the lab.
 - `podman`: the one place dmlctl runs podman.
 """
 
-from dmlctl.lab.image import BASE_IMAGE, ensure_base_image, recipe_digest
+from dmlctl.lab.image import ensure_base_image, recipe_digest
 from dmlctl.lab.inventory import lab_groups
 from dmlctl.lab.nodes import (
     MAX_NODES,
@@ -27,7 +27,6 @@ from dmlctl.lab.power import restart as restart_node
 from dmlctl.lab.power import start as start_node
 from dmlctl.lab.power import stop as stop_node
 from dmlctl.lab.state import (
-    LAB_USER,
     Lab,
     Node,
     active,
@@ -41,8 +40,6 @@ from dmlctl.lab.state import (
 )
 
 __all__ = [
-    "BASE_IMAGE",
-    "LAB_USER",
     "MAX_NODES",
     "Lab",
     "Node",
