@@ -180,3 +180,18 @@ def test_a_refused_login_is_one_clear_error(state, tmp_path, monkeypatch):
     with pytest.raises(OperationError, match="refused the login") as caught:
         status_command.collect(conn)
     assert "ask the cluster's administrator" in caught.value.hint
+
+
+def test_the_watchdog_login_is_made_kept_across_grants_and_rotated(state, tmp_path):
+    box = secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    box.ensure({"n": "10.0.0.2"})
+    watchdog = box.logins()[secrets.WATCHDOG_USER]
+    box.add_user("alice")
+    box.remove_user("alice")
+    assert box.logins()[secrets.WATCHDOG_USER] == watchdog
+    assert secrets.WATCHDOG_USER + ": MD5:" in (box.path / secrets.REALM).read_text()
+    assert box.users() == [] and not box.remove_user(secrets.WATCHDOG_USER)
+    assert box.rotate() == []  # nobody to hand a profile to
+    assert box.logins()[secrets.WATCHDOG_USER] != watchdog
+    with pytest.raises(UsageError, match="one of dmlctl's own logins"):
+        box.add_user(secrets.WATCHDOG_USER)
