@@ -27,7 +27,7 @@ TOGETHER_S = 60
 LATE_S = 20
 # H2O calls a member unhealthy after this long without its heartbeat.
 HEARTBEAT_TIMEOUT_S = 60
-# The nodes' watchdog re-forms a cloud this long after the cause shows: two checks 5 s apart, a
+# The nodes' watchdog re-forms a cloud this long after the cause shows: a check every 5 s, a
 # restart (2 s) and the JVMs' start, with room for a busy machine.
 REFORM_S = 45
 RESTART = "`dmlctl restart h2o`"

@@ -202,8 +202,10 @@ class ClusterSecrets:
         """Give each of NAMES without one an H2O login; returns {name: password} of every name
         (a name that had a login keeps its password)."""
         with self.changing():
+            for name in names:
+                check_user_name(name)  # dmlctl's own logins too, which exist already
             logins = self.logins()
-            new = [check_user_name(n) for n in dict.fromkeys(names) if n not in logins]
+            new = [n for n in dict.fromkeys(names) if n not in logins]
             logins.update({name: new_password() for name in new})
             if new:
                 self._save_logins(logins)

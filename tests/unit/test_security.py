@@ -212,3 +212,19 @@ def test_a_refused_login_is_one_clear_error(state, tmp_path, monkeypatch):
     with pytest.raises(OperationError, match="refused the login") as caught:
         status.collect_for(conn)
     assert "ask the cluster's administrator" in caught.value.hint
+
+
+def test_the_watchdog_login_is_made_kept_across_grants_and_rotated(state, tmp_path):
+    box = cluster_secrets.ClusterSecrets.for_inventory(tmp_path / "inv.ini")
+    box.ensure({"n": "10.0.0.2"})
+    watchdog_user = cluster_secrets.WATCHDOG_USER
+    watchdog = box.logins()[watchdog_user]
+    box.add_users(["alice"])
+    box.remove_users(["alice", watchdog_user])  # the watchdog's own login is never taken away
+    assert box.logins()[watchdog_user] == watchdog
+    assert watchdog_user + ": MD5:" in (box.path / cluster_secrets.REALM).read_text()
+    assert box.users() == []
+    assert box.rotate() == []  # nobody to hand a profile to
+    assert box.logins()[watchdog_user] != watchdog
+    with pytest.raises(UsageError, match="one of dmlctl's own logins"):
+        box.add_users([watchdog_user])

@@ -4,20 +4,20 @@
 H2O knows members by ip:port and takes none once its cloud is locked (water/Paxos.java): a
 member that restarts is let back in without its data and jobs hang, a dead member stays one,
 and one back after the others locked a cloud without it is killed each time it starts. Only a
-start as a whole heals. Every CONFIRM checks in a row (every INTERVAL s) this reads GET /3/Cloud
-of its node and of every flatfile peer (never /3/Ping, which locks the cloud), then:
+start as a whole heals. Every INTERVAL s this reads GET /3/Cloud of its node and of every
+flatfile peer (never /3/Ping, which locks the cloud); C and D need CONFIRM checks in a row:
 
-  A  locked, a member restarted after this node locked: restart this node's H2O;
-  E  unlocked and started LATE s after a member that locked: restart too (with the others);
-  B  a member without a heartbeat for a minute (healthy: false): restart, survivors re-form;
+  A  locked, a member restarted after this node locked: restart this node's H2O (at once);
+  E  unlocked and started LATE s after a member that locked: restart too (at once);
+  B  a member without a heartbeat for a minute (healthy: false): restart at once (survivors);
   C  unlocked, a member started TOGETHER s after this node: restart (no data is held yet);
   D  peers run this cloud locked without this node: once their jobs end (at most REJOIN_WAIT
      s), POST /3/Shutdown to one of them, so all start again together (once per COOLDOWN).
 
 A to C need GRACE s of uptime, E runs once per COOLDOWN. It restarts only its own node (SIGTERM
 to h2o.service's main process; Restart=always starts it) and does nothing while h2o.service is
-stopped. It calls GET /3/Jobs only on a locked cloud: that request locks it. See the role's
-README.md for the design. Standard library only.
+stopped. It calls GET /3/Jobs only on a locked cloud (it locks one). Standard library only;
+the design is in the role's README.md.
 """
 
 import argparse
@@ -33,9 +33,12 @@ import time
 import urllib.error
 import urllib.request
 
-# A member that started this many seconds after another had locked the cloud restarted after
-# the lock (dmlctl status uses the same figure). Members of a cloud formed as one start closer.
+# A member that started this long after one that locked restarted after the lock (dmlctl
+# status uses the same figure); members of a cloud formed as one start closer together.
 LATE = 20
+# Faults that are facts (a pid changed, H2O's own heartbeat verdict, a start after a lock),
+# acted on at first sight; the others wait for CONFIRM checks in a row.
+SURE = ("A", "B", "E")
 
 
 def log(message):
@@ -110,7 +113,7 @@ class Watchdog:
     it with its node's H2O)."""
 
     def __init__(self, config, cloud):
-        self.config, self.cloud = config, cloud
+        self.config, self.cloud, self.confirm = config, cloud, config["confirm"]
         self.me, self.peers = config["self"], [p for p in config["flatfile"] if p != config["self"]]
         self.pids = {}  # member -> its pid while this node was locked
         self.locked_since = None  # when this watchdog saw its node lock (None: not seen)
@@ -160,7 +163,9 @@ class Watchdog:
         faults = ["|".join(f) for f in faults]
         self.strikes = {f: self.strikes.get(f, 0) + 1 for f in dict.fromkeys(faults)}
         self.last_check = now
-        due = [f for f in faults if self.strikes[f] >= self.config["confirm"]]
+        due = [
+            f for f in faults if self.strikes[f] >= (1 if f[0] in SURE else self.config["confirm"])
+        ]
         self.save()
         if due:
             self.act(tuple(due[0].split("|", 1)), mine, views, now)
@@ -208,14 +213,11 @@ class Watchdog:
 
     def excluded(self, mine, views):
         """Rule D: peers run this cloud locked, without this node."""
-        locked_without_me = [
-            p for p, v in views.items()
-            if v and v.get("cloud_name") == self.config["name"] and v.get("locked")
-            and self.me not in members(v) and not (mine or {}).get("locked")
-        ]  # fmt: skip
-        if not locked_without_me:
+        if (mine or {}).get("locked"):
             return []
-        return [("D", f"{locked_without_me[0]} runs this cloud locked without this node")]
+        out = [p for p, v in views.items() if v and v.get("cloud_name") == self.config["name"]
+               and v.get("locked") and self.me not in members(v)]  # fmt: skip
+        return [("D", f"{out[0]} runs this cloud locked without this node")] if out else []
 
     def act(self, fault, mine, views, now):
         rule, why = fault
