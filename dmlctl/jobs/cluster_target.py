@@ -109,6 +109,7 @@ def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
         spark_conf={"spark.cores.max": str(cores)} if cores else None,
         secret_conf=conn.creds.spark_conf(),
         h2o_env=conn.creds.h2o_env(),
+        h2o_nodes=tuple(conn.ends.h2o_nodes),
     )
 
 

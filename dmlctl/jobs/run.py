@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dmlctl.errors import OperationError, UsageError
+from dmlctl.jobs import notebook
 from dmlctl.jobs.catalogue import Job
 from dmlctl.jobs.rundir import LOG_FILE, check_result, read_result, write_run_record
 from dmlctl.jobs.target import Target, job_command, secret_conf_file
@@ -167,9 +168,13 @@ def submit(
                 },
             )
     if returncode != 0:
+        failed = notebook.failure(run_dir / job.script.name) if job.is_notebook else None
         raise OperationError(
-            f"{job.name} failed (exit {returncode}) after {seconds:.0f} s",
-            hint=missing_file_hint(run_dir / LOG_FILE) or f"full output: {run_dir / LOG_FILE}",
+            f"{job.name} failed (exit {returncode}) after {seconds:.0f} s"
+            + (f" at {failed}" if failed else ""),
+            hint=missing_file_hint(run_dir / LOG_FILE)
+            or (f"the executed notebook: {run_dir / job.script.name}" if failed else None)
+            or f"full output: {run_dir / LOG_FILE}",
         )
     result = read_result(run_dir)
     problems = check_result(job, result, run_dir)
