@@ -16,7 +16,9 @@ import base64
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from dmlctl.errors import UsageError
@@ -120,9 +122,8 @@ def save_figures(nb: dict, run_dir: Path) -> list[str]:
     """The PNG figures in the notebook's outputs as RUN_DIR/figure-cellN[-K].png."""
     saved: list[str] = []
     for index, cell in enumerate(nb["cells"]):
-        images = [
-            o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})
-        ]
+        outputs = cell.get("outputs", [])
+        images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
         for k, image in enumerate(images, start=1):
             name = f"figure-cell{cell_number(nb, index)}" + (f"-{k}" if k > 1 else "") + ".png"
             data = "".join(image) if isinstance(image, list) else image
@@ -167,23 +168,34 @@ def execute(path: str, args: list[str]) -> int:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+    from traitlets.config import Config
 
     source_path = Path(path)
     run_dir = Path(os.environ.get("DMLCTL_RUN_DIR") or ".")
     nb = nbformat.read(source_path, as_version=4)
     inject(nb, parameters(args))
-    total = len(nb.cells)
+    nb = nbformat.from_dict(nb)  # the injected cell too
+    total = cell_number(nb, len(nb.cells) - 1)
     # The kernel draws figures into the notebook (matplotlib-inline), not with the job's Agg.
     os.environ.pop("MPLBACKEND", None)
 
     def started(cell, cell_index, **_):
-        print(f"── cell {cell_number(nb, cell_index)} of {total} ──", flush=True)
+        if INJECTED_TAG in _tags(cell):
+            print(f"── parameters: {', '.join(map(str, args))} ──", flush=True)
+        else:
+            print(f"── cell {cell_number(nb, cell_index)} of {total} ──", flush=True)
 
     def executed(cell, cell_index, **_):
         _show_outputs(cell, cell_number(nb, cell_index), total)
 
+    # The kernel talks over Unix sockets in a private directory, not TCP ports on this machine.
+    sockets = tempfile.mkdtemp(prefix="dmlctl-kernel-")
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = f"{sockets}/kernel"
     client = NotebookClient(
         nb,
+        config=config,
         kernel_name="python3",
         timeout=None,
         startup_timeout=KERNEL_START_TIMEOUT,
@@ -200,7 +212,9 @@ def execute(path: str, args: list[str]) -> int:
     finally:
         nbformat.write(nb, kept)
         figures = save_figures(nb, run_dir)
+        shutil.rmtree(sockets, ignore_errors=True)
     if status:
         print(f"dmlctl: {failure(kept)}", file=sys.stderr)
-    print(f"executed notebook: {kept.name}" + (f"; figures: {', '.join(figures)}" if figures else ""))
+    listed = f"; figures: {', '.join(figures)}" if figures else ""
+    print(f"executed notebook: {kept.name}{listed}")
     return status
