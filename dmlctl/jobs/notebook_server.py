@@ -102,7 +102,10 @@ def server_env(base: Mapping[str, str], cluster: Mapping[str, str], token: str) 
     return env
 
 
-def command(root: Path, port: int) -> list[str]:
+def command(root: Path, port: int, root_user: bool | None = None) -> list[str]:
+    """JupyterLab's command line. It asks nothing of the internet: no update check, news feed
+    or extension catalogue (lab machines are often offline)."""
+    root_user = os.geteuid() == 0 if root_user is None else root_user
     return [
         sys.executable,
         "-m",
@@ -112,6 +115,11 @@ def command(root: Path, port: int) -> list[str]:
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={root}",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        "--LabApp.news_url=",
+        "--LabApp.extension_manager=readonly",
+        # JupyterLab refuses root unless told; dmlctl's labs and CI run as root.
+        *(["--ServerApp.allow_root=True"] if root_user else []),
     ]
 
 
