@@ -198,3 +198,23 @@ def test_the_startup_hook_installs_the_hooks_and_runs_the_one_it_hides(tmp_path)
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert ran.stdout.split() == ["True", "1"], ran.stderr
+
+
+def test_env_exports_put_the_startup_hook_before_the_users_pythonpath(capsys):
+    from pathlib import Path
+
+    from dmlctl.cli import main
+    from dmlctl.jobs.target import STARTUP_DIR
+
+    inventory = Path(__file__).parent / "payloads" / "two_nodes.ini"
+    with pytest.raises(SystemExit) as caught:
+        main(["env", "-i", str(inventory)])
+    exports = capsys.readouterr().out
+    assert caught.value.code == 0
+    assert "export DMLCTL_H2O_NODES=127.0.0.1:54321,127.0.0.2:54321" in exports
+    shell = subprocess.run(
+        ["bash", "-c", f'{exports}\necho "$PYTHONPATH"'],
+        env={"PYTHONPATH": "/mine", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    assert shell.stdout.strip() == f"{STARTUP_DIR}:/mine"
