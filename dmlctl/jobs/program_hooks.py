@@ -10,7 +10,8 @@ programs run by hand after `dmlctl env`, for `dmlctl notebook`'s kernels and for
   a private H2O here.
 - `h2o.import_file` / `h2o.lazy_import`: a relative path is read where `--data` put it (the
   job's work directory, at the same absolute path on every node); outside a job, a published
-  dataset of that name, else the path from the current directory.
+  dataset of that name, else the path from the current directory. On the shared cloud an import
+  that names no `destination_frame` gets a key of its own (iris_alice_1f2e3d4c.hex).
 - `plt.show()` in a job run by `dmlctl submit` (not in a notebook, whose kernel draws figures
   into the notebook): saves every open figure into the run directory as figure-N.png.
 
@@ -24,6 +25,8 @@ import functools
 import importlib.abc
 import inspect
 import os
+import re
+import secrets
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -226,11 +229,27 @@ def _connecting(function: Callable, h2o, environ) -> Callable:
 
 
 def _reading(function: Callable, environ) -> Callable:
+    keyed = "destination_frame" in inspect.signature(function).parameters
+
     @functools.wraps(function)
     def call(path=None, *args, **kwargs):
+        if keyed and not args and kwargs.get("destination_frame") is None:
+            kwargs["destination_frame"] = frame_key(path, environ)
         return function(node_path(path, environ), *args, **kwargs)
 
     return call
+
+
+def frame_key(path, environ: Mapping[str, str]) -> str | None:
+    """A key of its own for a frame imported from the shared cloud's PATH: H2O would name it
+    after the file alone (iris.hex), and keys are global to the cloud, so two students importing
+    iris.csv at once would parse into, and remove, one frame. None off a shared cloud."""
+    if not environ.get("DMLCTL_H2O_URL") or not path:
+        return None
+    first = path[0] if isinstance(path, list | tuple) else path
+    stem = re.sub(r"[^A-Za-z0-9_]+", "_", Path(str(first).rstrip("/")).stem) or "frame"
+    user = re.sub(r"[^A-Za-z0-9_]+", "_", environ.get("DMLCTL_H2O_USER", ""))
+    return "_".join(filter(None, (stem, user, secrets.token_hex(4)))) + ".hex"
 
 
 # ---- matplotlib: plt.show() keeps the figures ----------------------------------------------

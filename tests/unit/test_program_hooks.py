@@ -2,6 +2,7 @@
 cloud with the user's login and CA, where relative import_file paths are read, the import hook
 that applies the patches, and plt.show() keeping figures in the run directory."""
 
+import re
 import subprocess
 import sys
 import types
@@ -120,7 +121,9 @@ def test_the_patched_module_redirects_reads_and_refuses_a_private_h2o(monkeypatc
 
     h2o.init = init
     h2o.connect = connect
-    h2o.import_file = lambda path=None, destination_frame=None: calls.append(("import", path))
+    h2o.import_file = lambda path=None, destination_frame=None: calls.append(
+        ("import", path, destination_frame)
+    )
     refusals = []
     monkeypatch.setattr(hooks, "refuse_private_h2o", lambda h2o, url: refusals.append(url) or (
         lambda: refusals.append("undone")))  # fmt: skip
@@ -128,11 +131,15 @@ def test_the_patched_module_redirects_reads_and_refuses_a_private_h2o(monkeypatc
     h2o.init(ip="10.89.0.3", port=54321)
     h2o.init(ip="127.0.0.1")
     h2o.import_file("iris.csv", destination_frame="f")
-    assert calls == [
+    h2o.import_file("data/iris.csv")
+    assert calls[:3] == [
         ("init", "https://10.89.0.3:54321", "alice"),
         ("init", None, None),
-        ("import", "/w/iris.csv"),
+        ("import", "/w/iris.csv", "f"),
     ]
+    # No key given: one of its own, not H2O's iris.hex that every student's import would share.
+    assert calls[3][:2] == ("import", "/w/data/iris.csv")
+    assert re.fullmatch(r"iris_alice_[0-9a-f]{8}\.hex", calls[3][2])
     # Refused while the redirected call ran, then undone (outside a cluster job).
     assert refusals == ["https://10.89.0.3:54321", "undone"]
 
