@@ -137,4 +137,5 @@ def prepare_input(
         (workdir / H2O_CONFIG).write_text(f"[init]\nurl = {target.h2o_url}\n")
     if inv is not None and inputs:
         nodes.stage_workdir(inv, workdir, inputs)
+        target = dataclasses.replace(target, data_on_nodes=True)
     return workdir, inputs, target

@@ -42,6 +42,9 @@ class Target:
     h2o_env: dict[str, str] = field(default_factory=dict, repr=False)
     # Every H2O node's ADDRESS:PORT: h2o.init(ip=<one of them>) means this cloud.
     h2o_nodes: tuple[str, ...] = ()
+    # The job's --data input is in its work directory on every node too (an inventory's
+    # cluster; a profile has no SSH to put it there).
+    data_on_nodes: bool = False
 
     @classmethod
     def local(cls, cores: int | None = None) -> "Target":
@@ -140,6 +143,7 @@ def _spark_env(env: dict[str, str], target: Target, properties_file: Path | None
 
 
 H2O_VARIABLES = (
+    "DMLCTL_DATA_ON_NODES",
     "DMLCTL_H2O_URL",
     "DMLCTL_H2O_NODES",
     "DMLCTL_H2O_USER",
@@ -165,6 +169,8 @@ def _h2o_env(env: dict[str, str], target: Target, _: Path | None) -> None:
         env["DMLCTL_H2O_URL"] = target.h2o_url
         if target.h2o_nodes:
             env["DMLCTL_H2O_NODES"] = ",".join(target.h2o_nodes)
+        if target.data_on_nodes:
+            env["DMLCTL_DATA_ON_NODES"] = "1"
         env.update(target.h2o_env)
 
 

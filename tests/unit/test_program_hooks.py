@@ -9,7 +9,8 @@ import types
 
 import pytest
 
-from dmlctl.jobs import program_hooks as hooks
+from dmlctl.jobs import h2o_hooks as hooks
+from dmlctl.jobs import program_hooks
 
 CLOUD = {
     "DMLCTL_H2O_URL": "https://10.89.0.2:54321",
@@ -148,13 +149,15 @@ def test_a_hook_runs_once_when_its_module_is_first_imported(tmp_path, monkeypatc
     (tmp_path / "hooked_mod.py").write_text("VALUE = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     seen = []
-    hooks.when_imported("hooked_mod", lambda module: seen.append(module.VALUE))
+    program_hooks.when_imported("hooked_mod", lambda module: seen.append(module.VALUE))
     import hooked_mod  # noqa: F401
 
     assert seen == [1]
-    hooks.when_imported("hooked_mod", lambda module: seen.append("again"))  # already imported
+    program_hooks.when_imported(
+        "hooked_mod", lambda module: seen.append("again")
+    )  # already imported
     assert seen == [1, "again"]
-    hooks.when_imported("json", lambda module: 1 / 0)  # a failing hook only says so
+    program_hooks.when_imported("json", lambda module: 1 / 0)  # a failing hook only says so
     sys.modules.pop("hooked_mod")
 
 
@@ -225,3 +228,35 @@ def test_env_exports_put_the_startup_hook_before_the_users_pythonpath(capsys):
         capture_output=True, text=True, timeout=30, check=True,
     )  # fmt: skip
     assert shell.stdout.strip() == f"{STARTUP_DIR}:/mine"
+
+
+def _fake_h2o(calls: list) -> types.ModuleType:
+    h2o = types.ModuleType("h2o")
+    h2o.init, h2o.connect = init, connect
+    h2o.import_file = lambda path=None, destination_frame=None, pattern=None: calls.append(
+        ("import", path)
+    )
+    h2o.upload_file = lambda path, destination_frame=None: calls.append(("upload", path))
+    return h2o
+
+
+def test_a_file_only_this_machine_has_is_uploaded_instead(tmp_path, monkeypatch):
+    monkeypatch.setattr(hooks, "refuse_private_h2o", lambda *args: lambda: None)
+    (tmp_path / "iris.csv").write_text("x")
+    here = str(tmp_path / "iris.csv")
+    calls: list = []
+    profile_job = {**CLOUD, "DMLCTL_WORK_DIR": str(tmp_path)}  # a profile: nothing staged
+    h2o = _fake_h2o(calls)
+    hooks.patch_h2o(h2o, profile_job)
+    h2o.import_file("iris.csv")
+    h2o.import_file("iris.csv", pattern="*.csv")  # upload_file takes no pattern: imported
+    h2o.import_file("missing.csv")  # not here: perhaps the nodes have it
+    staged = _fake_h2o(calls)
+    hooks.patch_h2o(staged, {**profile_job, "DMLCTL_DATA_ON_NODES": "1"})
+    staged.import_file("iris.csv")
+    assert calls == [
+        ("upload", here),
+        ("import", here),
+        ("import", str(tmp_path / "missing.csv")),
+        ("import", here),
+    ]
