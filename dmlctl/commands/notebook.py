@@ -12,8 +12,6 @@ Port = Annotated[
     int | None,
     typer.Option(
         "--port",
-        min=1,
-        max=65535,
         help="Port on 127.0.0.1 (default: the first free one from 8888).",
         show_default=False,
     ),

@@ -80,6 +80,8 @@ def pick_port(port: int | None) -> int:
     """PORT when it is free on 127.0.0.1 (UsageError when not), else the first free one from
     8888 on."""
     if port is not None:
+        if not 1 <= port <= 65535:
+            raise UsageError(f"--port must be between 1 and 65535, not {port}.")
         if not port_free(port):
             raise UsageError(
                 f"--port {port}: something already listens on {HOST}:{port}",

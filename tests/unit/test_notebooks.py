@@ -245,6 +245,7 @@ def test_notebook_bad_dir_or_busy_port_is_exit_2(tmp_path, capsys, started):
         for argv, message in (
             (["--dir", str(tmp_path / "nope")], "no such directory"),
             (["--port", str(port)], f"127.0.0.1:{port}"),
+            (["--port", "0"], "--port must be between 1 and 65535, not 0."),
         ):
             with pytest.raises(SystemExit) as caught:
                 main(["notebook", "-i", str(PAYLOADS / "two_nodes.ini"), *argv])
