@@ -56,9 +56,33 @@ def inventory(lab: str = LAB) -> str:
 # ---------------------------------------------------------------- figures
 
 
+# A bare typer app of dmlctl's shape: the same command names, a one-line help each.
+BARE_TYPER = """
+import typer
+app = typer.Typer(no_args_is_help=True)
+for name in {names!r}:
+    app.command(name, help="one line")(lambda: None)
+app()
+"""
+
+
 def bench_help(results: dict) -> None:
+    """`dmlctl --help` against a bare typer app with the same commands (its floor)."""
+    sys.path.insert(0, str(PROJECT_DIR))
+    from dmlctl.cli import COMMANDS
+
+    bare = Path(tempfile.mkdtemp()) / "bare.py"
+    bare.write_text(BARE_TYPER.format(names=list(COMMANDS)))
+    dmlctl("--help")  # warm the file cache
     samples = [timed(lambda: dmlctl("--help")) for _ in range(10)]
-    results["help"] = {**summary(samples), "target_s": 0.3}
+    floor = [timed(subprocess.run, [sys.executable, str(bare), "--help"], capture_output=True,
+                   check=True) for _ in range(10)]  # fmt: skip
+    results["help_floor"] = summary(floor)
+    results["help"] = {**summary(samples), "target_s": 0.12}
+    results["help"]["ratio_to_floor"] = round(
+        results["help"]["median_s"] / results["help_floor"]["median_s"], 2
+    )
+    results["help"]["target_ratio"] = round(0.12 / results["help_floor"]["median_s"], 2)
 
 
 def bench_lab_up(results: dict) -> None:
@@ -74,8 +98,43 @@ def bench_status(results: dict) -> None:
     """`dmlctl status` against a deployed 3-node lab (deploys one if needed)."""
     _ensure_deployed()
     dmlctl("status", "-i", inventory(), check=False)  # warm the inventory cache
-    samples = [timed(lambda: dmlctl("status", "-i", inventory())) for _ in range(20)]
-    results["status"] = {**summary(samples), "target_s": 0.5}
+    samples = [timed(lambda: dmlctl("status", "--json", "-i", inventory())) for _ in range(20)]
+    # The floor: the same REST calls made directly by a fresh Python, in parallel, with the
+    # cluster's login (what status cannot do with less).
+    direct = Path(tempfile.mkdtemp()) / "direct.py"
+    direct.write_text(DIRECT_STATUS)
+    model = json.loads(dmlctl("status", "--json", "-i", inventory()).stdout)
+    urls = [model["spark"]["ui"] + "/json/"] + [
+        f"{model['h2o']['url'].split('://')[0]}://{n['ip_port']}/3/Cloud"
+        for n in model["h2o"]["nodes"]
+    ]
+    env = {**ENV, **_h2o_login(), "URLS": " ".join(urls)}
+    floor = [timed(subprocess.run, [sys.executable, str(direct)], env=env, check=True)
+             for _ in range(20)]  # fmt: skip
+    results["status_direct"] = summary(floor)
+    results["status"] = {**summary(samples), "target_s": 0.2}
+    results["status"]["ratio_to_floor"] = round(
+        results["status"]["median_s"] / results["status_direct"]["median_s"], 2
+    )
+    results["status"]["target_ratio"] = round(0.2 / results["status_direct"]["median_s"], 2)
+
+
+DIRECT_STATUS = """
+import base64, json, os, ssl, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+headers, context = {}, None
+if os.environ.get("DMLCTL_H2O_USER"):
+    login = os.environ["DMLCTL_H2O_USER"] + ":" + os.environ["DMLCTL_H2O_PASSWORD"]
+    headers["Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    context = ssl.create_default_context(cafile=os.environ["DMLCTL_H2O_CACERT"])
+def get(url):
+    secure = url.startswith("https")
+    request = urllib.request.Request(url, headers=headers if secure else {})
+    with urllib.request.urlopen(request, timeout=5, context=context if secure else None) as r:
+        return json.loads(r.read())
+with ThreadPoolExecutor() as pool:
+    print(json.dumps(list(pool.map(get, os.environ["URLS"].split()))))
+"""
 
 
 def bench_doctor(results: dict) -> None:
@@ -329,6 +388,28 @@ def bench_concurrent(results: dict) -> None:
     )
 
 
+def bench_roster(results: dict) -> None:
+    """`access grant` of a roster of thirty against one grant: seconds, and H2O restarts (one
+    each: H2O reads its logins only when it starts)."""
+    _ensure_deployed()
+    scratch = Path(tempfile.mkdtemp(prefix="dmlctl-bench-roster-"))
+    one = timed(lambda: dmlctl("access", "grant", "solo", "--out-dir", str(scratch),
+                               "-i", inventory()))  # fmt: skip
+    roster = scratch / "class.txt"
+    roster.write_text("".join(f"stu{n:02d}\n" for n in range(30)))
+    granted = {}
+
+    def grant_roster():
+        granted["run"] = dmlctl("access", "grant", "--roster", str(roster), "--out-dir",
+                                str(scratch), "-i", inventory())  # fmt: skip
+
+    thirty = timed(grant_roster)
+    restarts = granted["run"].stdout.count("restarted once")
+    results["grant_one"] = summary([one])
+    results["grant_roster_30"] = {**summary([thirty]), "h2o_restarts": restarts,
+                                  "ratio_to_one": round(thirty / one, 2)}  # fmt: skip
+
+
 def bench_heal(results: dict) -> None:
     """A program's h2o.cluster().shutdown() until the cloud is whole again, with no command."""
     _ensure_deployed()
@@ -445,6 +526,7 @@ FIGURES: dict[str, Callable[[dict], None]] = {
     "submit": bench_submit,
     "concurrent": bench_concurrent,
     "heal": bench_heal,
+    "roster": bench_roster,
     "nodes": bench_nodes,
     "security": bench_security,
 }
@@ -473,6 +555,8 @@ def _row(key: str, value: dict) -> str:
         notes.append(f"{value['ratio_to_direct']}x direct (target <= {value['target_ratio']}x)")
     if "ratio_to_insecure" in value:
         notes.append(f"{value['ratio_to_insecure']}x security off")
+    if "ratio_to_one" in value:
+        notes.append(f"{value['ratio_to_one']}x one grant, {value['h2o_restarts']} H2O restart(s)")
     if "changed" in value:
         notes.append(f"changed={value['changed']}")
     if "target_s" in value:

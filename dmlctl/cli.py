@@ -63,7 +63,9 @@ def load_command(name: str):
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:
-        single = typer.Typer(context_settings={"help_option_names": ["-h", "--help"]})
+        single = typer.Typer(
+            add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
+        )
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name

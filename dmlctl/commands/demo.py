@@ -1,5 +1,9 @@
 """`dmlctl demo`: the whole story on one box."""
 
+from typing import Annotated
+
+import typer
+
 from dmlctl import engines
 from dmlctl import jobs as joblib
 from dmlctl import lab as labs
@@ -15,24 +19,27 @@ def _step(title: str) -> None:
     err.rule(f"[bold]{title}", align="left")
 
 
-def demo() -> None:
+def demo(
+    name: Annotated[str, typer.Option("--name", help="The lab's name.")] = DEMO_LAB,
+) -> None:
     """Bring up a 3-node rehearsal lab, deploy Spark and H2O, show status, run both sample jobs.
 
     Runs again safely: a running demo lab is reused and the deploy then changes nothing.
+    Each job's results are kept under runs/ in the current directory.
     """
     for engine in engines.NAMES:  # before making anything: the demo ends with a submit each
         joblib.require_client(engine)
     _step("1/4  rehearsal lab: 3 machines on this box")
     try:
-        existing = labs.load(DEMO_LAB)
+        existing = labs.load(name)
     except UsageError:  # no demo lab yet
         existing = None
     if existing is not None and len(labs.running_nodes(existing)) == len(existing.nodes):
-        err.print(f"reusing the running lab {DEMO_LAB!r}")
-        labs.set_active(DEMO_LAB)
+        err.print(f"reusing the running lab {name!r}")
+        labs.set_active(name)
         lab = existing
     else:
-        lab = labs.up(3, DEMO_LAB, progress=report)
+        lab = labs.up(3, name, progress=report)
     show_nodes(lab)
 
     _step("2/4  dmlctl deploy: Java, Spark standalone, H2O")
@@ -46,6 +53,6 @@ def demo() -> None:
         submit.submit(job=job, inventory=lab.inventory)
     err.print(
         f"\nDone. The lab stays up: `dmlctl status`, `dmlctl lab ssh node1`, "
-        f"`dmlctl lab down --name {DEMO_LAB}` when finished.",
+        f"`dmlctl lab down --name {name}` when finished.",
         highlight=False,
     )

@@ -4,12 +4,12 @@ import os
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dmlctl import lab as labs
 from dmlctl.commands.common import Yes
 from dmlctl.ui.confirm import confirm
 from dmlctl.ui.console import err, out, print_json
+from dmlctl.ui.tables import plain_table
 
 app = typer.Typer(
     help="Rehearsal labs: N real machines on this box to deploy to, try and test.",
@@ -76,18 +76,19 @@ def list_(
     if not found:
         err.print("no labs; create one with `dmlctl lab up`")
         return
-    table = Table("lab", "nodes", "running", "inventory", box=None)
-    table.columns[3].overflow = "fold"
+    rows = []
     for lab in found:
         running = labs.running_nodes(lab)
         mark = " (active)" if active is not None and active.name == lab.name else ""
-        table.add_row(
-            lab.name + mark,
-            " ".join(f"{n.name}={n.ip}" for n in lab.nodes),
-            f"{len(running)}/{len(lab.nodes)}",
-            str(lab.inventory),
+        rows.append(
+            [
+                lab.name + mark,
+                " ".join(f"{n.name}={n.ip}" for n in lab.nodes),
+                f"{len(running)}/{len(lab.nodes)}",
+                str(lab.inventory),
+            ]
         )
-    out.print(table)
+    out.print(plain_table(["lab", "nodes", "running", "inventory"], rows, fold=(3,)))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -112,8 +113,8 @@ def image(
 
 def show_nodes(lab: labs.Lab) -> None:
     groups = labs.lab_groups([n.name for n in lab.nodes])
-    table = Table("node", "address", "groups", box=None)
-    for node in lab.nodes:
-        member_of = [group for group, members in groups.items() if node.name in members]
-        table.add_row(node.name, node.ip, ", ".join(member_of))
-    out.print(table)
+    rows = [
+        [node.name, node.ip, ", ".join(g for g, members in groups.items() if node.name in members)]
+        for node in lab.nodes
+    ]
+    out.print(plain_table(["node", "address", "groups"], rows))

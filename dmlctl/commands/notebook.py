@@ -39,7 +39,6 @@ def notebook(
     joins the Spark master (with the cluster's secret), and h2o.init() the H2O cloud with your
     login and CA. It listens on 127.0.0.1 only; the URL carries its token.
     """
-    from dmlctl.cluster import executor_python
     from dmlctl.jobs import cluster_target, notebook_server
     from dmlctl.jobs.environment import cluster_environment
 
@@ -47,8 +46,13 @@ def notebook(
     root = notebook_server.root_dir(directory)
     chosen = notebook_server.pick_port(port)
     conn = connect(inventory, profile_path)
-    recorded = cluster_target.recorded_executor_python(conn)
-    executor_python.check(recorded, from_profile=conn.profile is not None)
+    if differs := cluster_target.python_mismatch(conn):
+        err.print(
+            f"[yellow]note:[/] {differs[0]}: DataFrame and ML work runs, Python UDFs and "
+            f"RDD lambdas on the executors will fail ({differs[1]})",
+            highlight=False,
+            soft_wrap=True,
+        )
     with err.status("starting JupyterLab"):
         server = notebook_server.start(cluster_environment(conn), root, chosen)
     out.print(server.url, highlight=False, soft_wrap=True)

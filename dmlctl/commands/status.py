@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from dmlctl.cluster.status import collect_for
+from dmlctl.cluster import status as cluster_status  # `status` is this command
 from dmlctl.commands.common import Inventory, Json, Profile, connect
 from dmlctl.ui import status as status_view
 from dmlctl.ui.console import err, out, print_json
@@ -21,8 +21,8 @@ def status(
     """Show Spark and H2O health as their REST APIs report it; exit 1 unless all is healthy."""
     conn = connect(inventory_path, profile_path)
     if watch and not as_json:
-        status_view.watch(lambda: collect_for(conn), out)
-    model = collect_for(conn)
+        status_view.watch(lambda: cluster_status.collect_for(conn), out)
+    model = cluster_status.collect_for(conn)
     if as_json:
         print_json(model)
     elif not watch:

@@ -98,6 +98,13 @@ def submit(
 
         conn = connect(inventory, profile_path)
         inv, target = conn.inv, cluster_target.target(conn, spec.engine, cores)
+        if spec.engine == "spark" and (differs := cluster_target.python_mismatch(conn)):
+            err.print(
+                f"[yellow]note:[/] {differs[0]}: DataFrame and ML work runs, Python UDFs and "
+                f"RDD lambdas on the executors will fail ({differs[1]})",
+                highlight=False,
+                soft_wrap=True,
+            )
     run_dir = joblib.make_run_dir(spec.name, out=out_dir)
     workdir, inputs, target = cluster_target.prepare_input(inv, spec, target, run_dir, inputs)
     err.print(

@@ -4,23 +4,15 @@ failure. Pure functions of the plan and the answers, so tests can feed them reco
 import functools
 import ipaddress
 import re
-import sys
 from pathlib import Path
 
 from dmlctl import engines
+from dmlctl.doctor import runtimes
 from dmlctl.doctor.plan import Finding, HostPlan, size_mb
 from dmlctl.playbooks.inventory import ClusterInventory
 
-# Java majors each engine accepts: [lowest, highest] (as roles/java/vars/main.yml).
-JAVA_SUPPORT = {"spark": (17, 21), "h2o": (8, 17)}
 SUPPORTED_OS = {"debian", "ubuntu", "rhel", "fedora", "centos", "rocky", "almalinux"}
 DISK_HEADROOM_MB = 256  # logs and H2O's spill space on a first start
-
-
-def java_major(version: str) -> int | None:
-    """1.8.0_402 -> 8, 17.0.9 -> 17."""
-    match = re.match(r"^(?:1\.)?([0-9]+)", version or "")
-    return int(match.group(1)) if match else None
 
 
 def _connection(host: str, status: str, why: str, address: str) -> Finding:
@@ -70,51 +62,6 @@ def _os(host: str, seen: dict) -> Finding:
             "the engines run as systemd services: boot with systemd",
         )
     return Finding(host, "os", "ok", f"{name}, systemd")
-
-
-def _java(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Finding:
-    wanted = inv.setting(host, "java_major_version")
-    found = seen.get("java")
-    major = java_major(found["version"]) if found else None
-    if major is None:
-        return Finding(host, "java", "ok", f"none yet; deploy installs OpenJDK {wanted}")
-    low = max(JAVA_SUPPORT[e][0] for e in hp.engines)
-    high = min(JAVA_SUPPORT[e][1] for e in hp.engines)
-    if low <= major <= high:
-        return Finding(host, "java", "ok", f"Java {found['version']}")
-    return Finding(
-        host,
-        "java",
-        "fail",
-        f"Java {found['version']} ({found['executable']}); {'+'.join(hp.engines)} "
-        f"need {low}-{high}",
-        f"point /usr/bin/java at OpenJDK {wanted} (update-alternatives --config java)",
-    )
-
-
-def _python(host: str, hp: HostPlan, seen: dict) -> Finding:
-    version = seen.get("python")
-    if not version:
-        return Finding(
-            host,
-            "python",
-            "fail",
-            f"no {hp.python}",
-            "install python3 (Ansible and Spark's executors need it)",
-        )
-    driver = sys.version_info[:2]
-    text = ".".join(map(str, version))
-    if "spark" in hp.engines and tuple(version[:2]) != driver:
-        return Finding(
-            host,
-            "python",
-            "fail",
-            f"{hp.python} is {text}, the driver's is {driver[0]}.{driver[1]}: PySpark "
-            "refuses a mismatch",
-            f"install Python {driver[0]}.{driver[1]} there and set spark_python to it, "
-            f"or run dmlctl with Python {version[0]}.{version[1]}",
-        )
-    return Finding(host, "python", "ok", f"{hp.python} {text}")
 
 
 def _memory(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Finding:
@@ -280,13 +227,13 @@ def evaluate(
             continue
         assert isinstance(seen, dict)
         findings.append(Finding(host, "ssh+sudo", "ok", "answered as root"))
-        python = _python(host, hp, seen)
+        python = runtimes.python(host, hp, seen)
         findings.append(python)
         if not seen.get("python"):
             continue  # the probe itself needs python3
         findings += [
             _os(host, seen),
-            _java(inv, host, hp, seen),
+            runtimes.java(inv, host, hp, seen),
             _memory(inv, host, hp, seen),
             _disk(host, hp, seen),
             _ports(host, hp, seen),

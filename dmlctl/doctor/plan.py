@@ -33,6 +33,7 @@ class HostPlan:
 
     engines: list[str]
     python: str
+    executors: bool = False  # runs Spark executors (a worker): its Python meets the driver's
     ports: dict[str, int] = field(default_factory=dict)  # setting name -> port
     peers: list[tuple[str, str, str, int]] = field(
         default_factory=list
@@ -63,7 +64,11 @@ def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
         is_h2o = host in inv.group(engines.H2O_GROUP)
         runs = (["spark"] if is_master or is_worker else []) + (["h2o"] if is_h2o else [])
         python = str(inv.setting(host, "spark_python"))
-        hp = HostPlan(engines=runs, python=python if runs[:1] == ["spark"] else "python3")
+        hp = HostPlan(
+            engines=runs,
+            python=python if runs[:1] == ["spark"] else "python3",
+            executors=is_worker,
+        )
         spark_port = int(inv.setting(master, "spark_master_port"))
         if is_master:
             for name in ("spark_master_port", "spark_master_webui_port"):

@@ -72,6 +72,15 @@ def recorded_executor_python(conn: Connection) -> str | None:
     return ClusterSecrets.for_inventory(conn.inv.path).executor_python
 
 
+def python_mismatch(conn: Connection) -> tuple[str, str] | None:
+    """(what differs, the fix) when this driver's Python is not the executors' minor version."""
+    recorded = recorded_executor_python(conn)
+    differs = executor_python.mismatch(recorded)
+    if differs is None:
+        return None
+    return differs, executor_python.fix(recorded, from_profile=conn.profile is not None)
+
+
 def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
     """Check the cluster can take a ENGINE job and describe where it runs.
 
@@ -81,8 +90,6 @@ def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
     """
     from dmlctl.cluster.status import collect_for
 
-    if engine == "spark":
-        executor_python.check(recorded_executor_python(conn), from_profile=conn.profile is not None)
     # Once per submit, so it may wait longer than `status`: a busy node is slow to shake hands.
     model = collect_for(conn, timeout=SUBMIT_TIMEOUT)
     engine_status = model[engine]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dmlctl.cluster import executor_python
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.jobs import notebook
 from dmlctl.jobs.catalogue import Job
@@ -95,20 +96,44 @@ def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
         process.wait()
 
 
-def missing_file_hint(log: Path) -> str | None:
-    """A hint naming --data when the job's output says a file was missing."""
+def _tail(log: Path) -> str:
     try:
         with log.open("rb") as handle:
             handle.seek(max(0, log.stat().st_size - 200_000))
-            tail = handle.read().decode("utf-8", "replace")
+            return handle.read().decode("utf-8", "replace")
     except OSError:
-        return None
-    if not _MISSING_FILE.search(tail):
-        return None
-    return (
-        "a file the job reads was not found: the nodes read input from their own disks, so "
-        f"pass it with --data PATH (or publish it with `dmlctl data push`); log: {log}"
-    )
+        return ""
+
+
+def failure(name: str, returncode: int, seconds: float, log: Path, target: Target):
+    """The error for a failed job: what its output says went wrong, when dmlctl knows it."""
+    tail = _tail(log)
+    if versions := executor_python.failed_on(tail):
+        executors, driver = versions
+        return OperationError(
+            f"{name} failed: its Python code on the executors needs the driver's Python minor "
+            f"version (executors {executors}, driver {driver})",
+            hint=executor_python.fix(executors, from_profile=False) + f"; log: {log}",
+        )
+    hint = f"full output: {log}"
+    if _MISSING_FILE.search(tail):
+        hint = (
+            "a file the job reads was not found: the nodes read input from their own disks, so "
+            f"pass it with --data PATH (or publish it with `dmlctl data push`); log: {log}"
+        )
+    return OperationError(f"{name} failed (exit {returncode}) after {seconds:.0f} s", hint=hint)
+
+
+def in_notebook(error: OperationError, job: Job, run_dir: Path) -> OperationError:
+    """ERROR naming the notebook's failed cell, and the executed notebook that shows it."""
+    executed = run_dir / job.script.name
+    cell = notebook.failure(executed)
+    if cell is None:
+        return error
+    hint = error.hint or ""
+    if hint.startswith("full output:"):
+        hint = f"the executed notebook: {executed}"
+    return OperationError(f"{error.message} at {cell}", hint=hint)
 
 
 @dataclass
@@ -168,14 +193,8 @@ def submit(
                 },
             )
     if returncode != 0:
-        failed = notebook.failure(run_dir / job.script.name) if job.is_notebook else None
-        raise OperationError(
-            f"{job.name} failed (exit {returncode}) after {seconds:.0f} s"
-            + (f" at {failed}" if failed else ""),
-            hint=missing_file_hint(run_dir / LOG_FILE)
-            or (f"the executed notebook: {run_dir / job.script.name}" if failed else None)
-            or f"full output: {run_dir / LOG_FILE}",
-        )
+        error = failure(job.name, returncode, seconds, run_dir / LOG_FILE, target)
+        raise in_notebook(error, job, run_dir) if job.is_notebook else error
     result = read_result(run_dir)
     problems = check_result(job, result, run_dir)
     if problems:

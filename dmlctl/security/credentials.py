@@ -83,18 +83,18 @@ def open_url(url: str, creds: Credentials | None, timeout: float, *, authenticat
     return urllib.request.urlopen(request, timeout=timeout, context=context)
 
 
-def from_secrets(secrets_dir, *, secure: bool) -> Credentials:
-    """dmlctl's own credentials for a cluster it deployed (a ClusterSecrets)."""
-    if not secure or not secrets_dir.exists:
+def from_secrets(box, *, secure: bool) -> Credentials:
+    """dmlctl's own credentials for a cluster it deployed, from its secrets (a ClusterSecrets)."""
+    if not secure or not box.exists:
         return Credentials(secure=secure)
-    user, password = secrets_dir.admin_login()
+    user, password = box.admin_login()
     return Credentials(
         secure=True,
         h2o_user=user,
         h2o_password=password,
-        ca_pem=secrets_dir.ca_pem(),
-        ca_file=secrets_dir.ca_pem_path,
-        spark_secret=secrets_dir.spark_secret(),
+        ca_pem=box.ca_pem(),
+        ca_file=box.ca_pem_path,
+        spark_secret=box.spark_secret(),
     )
 
 

@@ -162,7 +162,10 @@ def watch(fetch: Callable[[], dict], console, every: float = 2.0) -> None:
     with Live(console=console, auto_refresh=False) as live:
         try:
             while True:
-                live.update(render(fetch()), refresh=True)
+                model = fetch()
+                stamp = Text(f"refreshed {time.strftime('%H:%M:%S')}, every {every:g} s; "
+                             "Ctrl-C stops", style="dim")  # fmt: skip
+                live.update(Group(render(model), stamp), refresh=True)
                 time.sleep(every)
         except KeyboardInterrupt:
             pass

@@ -29,3 +29,13 @@ def datasets_table(rows: list[dict]) -> Table:
         holding = f"{len(row['nodes'])} of {row['nodes_expected']}"
         table.add_row(row["name"], row["path"], size, holding)
     return table
+
+
+def plain_table(columns: list[str], rows: list[list[str]], fold: tuple[int, ...] = ()) -> Table:
+    """A borderless table, a row per item; cells of the FOLD columns wrap instead of cropping."""
+    table = Table(*columns, box=None)
+    for index in fold:
+        table.columns[index].overflow = "fold"
+    for row in rows:
+        table.add_row(*row)
+    return table

@@ -60,12 +60,19 @@ DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 
 @dataclass
 class Cluster:
-    """A rehearsal lab with dmlctl's deploy run on it, shared by the tests that need one."""
+    """A rehearsal lab made and deployed by `dmlctl demo` (the README's first command), shared
+    by the tests that need one. `deploy` is the demo's run; its jobs' runs are in `runs`."""
 
     name: str
     state_dir: Path
     inventory: Path
     deploy: subprocess.CompletedProcess
+    runs: Path
+
+    def demo_run(self, job: str) -> Path:
+        """The run directory of JOB that the demo made."""
+        (run,) = self.runs.glob(f"{job}-*")
+        return run
 
     def secrets(self):
         """The cluster's secrets as dmlctl keeps them (read afresh: rotation changes them)."""
@@ -98,26 +105,25 @@ class Cluster:
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
-    """3-node lab (node1 master, node2-3 workers, all H2O), deployed once per test session."""
+    """3-node lab (node1 master, node2-3 workers, all H2O), made once per test session by
+    `dmlctl demo`: lab up, deploy, status and both sample jobs."""
     state = tmp_path_factory.mktemp("cluster-state")
+    workdir = tmp_path_factory.mktemp("demo")
     name = f"it-cluster-{os.getpid()}"
     env = {**os.environ, "DMLCTL_STATE_DIR": str(state)}
-    up = subprocess.run(
-        [DMLCTL, "lab", "up", "--nodes", "3", "--name", name],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
-    assert up.returncode == 0, up.stderr
     inventory = state / "labs" / name / "inventory.ini"
     try:
-        deployed = subprocess.run(
-            [DMLCTL, "deploy", "-i", str(inventory)],
-            capture_output=True, text=True, env=env, timeout=1800, check=False,
+        demo = subprocess.run(
+            [DMLCTL, "demo", "--name", name],
+            capture_output=True, text=True, env=env, cwd=workdir, timeout=1800, check=False,
         )  # fmt: skip
-        yield Cluster(name, state, inventory, deployed)
+        assert inventory.is_file(), demo.stdout[-3000:] + demo.stderr[-3000:]
+        yield Cluster(name, state, inventory, demo, workdir / "runs")
     finally:
         subprocess.run(
             [DMLCTL, "lab", "down", "--yes", "--name", name],
             capture_output=True,
             env=env,
+            timeout=300,
             check=False,
         )

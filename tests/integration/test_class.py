@@ -150,26 +150,35 @@ print("shut the cloud down")
 """
 
 
+def _pids(cluster, url: str) -> dict[str, int] | None:
+    """Each member's H2O process id, as a node reports its cloud; None while it cannot."""
+    cloud = _cloud(cluster, url)
+    if cloud is None:
+        return None
+    return {node["ip_port"]: node.get("pid") for node in cloud.get("nodes", [])}
+
+
 def test_the_cloud_heals_itself_after_a_students_shutdown(cluster, tmp_path):
     before = _status(cluster)["h2o"]
     assert before["healthy"]
+    old_pids = _pids(cluster, before["url"])
+    assert old_pids and len(old_pids) == 3 and all(old_pids.values()), old_pids
     script = tmp_path / "goodbye.py"
     script.write_text(SHUTS_THE_CLOUD_DOWN)
     shut = cluster.dmlctl("submit", str(script), "-i", str(cluster.inventory))
     assert "shut the cloud down" in shut.stdout, shut.stdout[-2000:] + shut.stderr[-2000:]
-    # Down first, then back whole; nothing but read-only status calls in between.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (cloud := _cloud(cluster, before["url"])) is not None:
-        if cloud.get("cloud_uptime_millis", 0) < before["uptime_s"] * 1000:
-            break  # already restarted
-        time.sleep(0.5)
-    deadline = time.monotonic() + 240
-    after = _status(cluster)["h2o"]
-    while time.monotonic() < deadline and not (after["healthy"] and after["cloud_size"] == 3):
-        time.sleep(2)
-        after = _status(cluster)["h2o"]
-    assert after["healthy"] and after["cloud_size"] == 3, after
-    assert after["formed"] > before["formed"]
+    # Back whole with nothing but read-only calls: every member is a new process (the cloud
+    # did go down), and status says so.
+    deadline, after = time.monotonic() + 240, None
+    while time.monotonic() < deadline:
+        pids = _pids(cluster, before["url"])
+        if pids and len(pids) == 3 and not set(pids.values()) & set(old_pids.values()):
+            after = _status(cluster)["h2o"]
+            if after["healthy"] and after["cloud_size"] == 3:
+                break
+        time.sleep(1)
+    assert after is not None and after["healthy"] and after["cloud_size"] == 3, after
+    assert after["uptime_s"] < before["uptime_s"]
     human = cluster.dmlctl("status", "-i", str(cluster.inventory))
     assert "re-formed" in human.stdout
 

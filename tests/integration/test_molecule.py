@@ -1,7 +1,9 @@
 """The Ansible roles and playbooks, proven by molecule on podman nodes running systemd.
 
 Each scenario runs end to end (create, converge, idempotence, verify, destroy) from the
-project root, on the same base image as the rehearsal lab. Scenario networks and containers
+project root, on the same base image as the rehearsal lab. Every scenario runs one role with
+security off: the roles' secure paths and a whole cluster (open and secure) are proven on the
+session's lab (test_secure_cluster, test_insecure). Scenario networks and containers
 carry names of their own (molecule-<scenario>, mol-<scenario>-nodeN) and are removed by
 molecule's destroy step.
 """
@@ -15,7 +17,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-SCENARIOS = ["java", "spark", "h2o", "cluster"]
+SCENARIOS = ["java", "spark", "h2o"]
 TIMEOUT = 30 * 60
 TAIL = 120
 

@@ -118,14 +118,38 @@ def _spark_app(cluster, tmp_path: Path, name: str, conf: dict, hold: float = 0, 
     )  # fmt: skip
 
 
-def _runs_without(cluster, tmp_path, name: str, conf: dict) -> tuple[bool, str]:
+def _secure_conf(secret: str) -> dict:
+    return {
+        "spark.authenticate": "true",
+        "spark.authenticate.secret": secret,
+        "spark.network.crypto.enabled": "true",
+        "spark.network.crypto.authEngineVersion": "2",
+        "spark.network.crypto.cipher": "AES/GCM/NoPadding",
+        "spark.io.encryption.enabled": "true",
+    }
+
+
+def _refused_though_the_secret_runs(cluster, tmp_path, name: str, conf: dict) -> str:
+    """The probe runs with the cluster's secret, and the same probe with CONF does not: its
+    output (a refusal is not an import error, a wrong driver host or a master that is down)."""
+    ran, output = _runs_with(cluster, tmp_path, f"control-{name}", _secure_conf(
+        _box(cluster).spark_secret()))  # fmt: skip
+    assert ran, "the probe fails even with the cluster's secret:\n" + output[-2000:]
+    ran, output = _runs_with(cluster, tmp_path, name, conf)
+    assert not ran, output[-2000:]
+    return output
+
+
+def _runs_with(cluster, tmp_path, name: str, conf: dict) -> tuple[bool, str]:
     process = _spark_app(cluster, tmp_path, name, conf)
     try:
         output, _ = process.communicate(timeout=40)
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
-    master = json.loads(urllib.request.urlopen(_status(cluster)["spark"]["ui"] + "/json/").read())
+    master = json.loads(
+        urllib.request.urlopen(_status(cluster)["spark"]["ui"] + "/json/", timeout=10).read()
+    )
     seen = [a["name"] for a in master["activeapps"] + master["completedapps"]]
     return ("RAN" in output or name in seen), output
 
@@ -149,36 +173,33 @@ def test_h2o_refuses_anonymous_requests_and_status_reports_security(cluster):
 
 
 def test_spark_refuses_an_application_without_the_secret(cluster, tmp_path):
-    ran, output = _runs_without(cluster, tmp_path, "no-secret-probe", {})
-    assert not ran, output[-2000:]
+    _refused_though_the_secret_runs(cluster, tmp_path, "no-secret-probe", {})
 
 
 def test_no_kill_links_no_rest_port_engines_not_root(cluster, tmp_path):
     box = _box(cluster)
-    conf = {
-        "spark.authenticate": "true",
-        "spark.authenticate.secret": box.spark_secret(),
-        "spark.network.crypto.enabled": "true",
-        "spark.network.crypto.authEngineVersion": "2",
-        "spark.network.crypto.cipher": "AES/GCM/NoPadding",
-        "spark.io.encryption.enabled": "true",
-    }
-    process = _spark_app(cluster, tmp_path, "kill-probe", conf, hold=60)
+    process = _spark_app(cluster, tmp_path, "kill-probe", _secure_conf(box.spark_secret()), hold=60)
     ui = _status(cluster)["spark"]["ui"]
     try:
         deadline = time.monotonic() + 90
         active = []
         while time.monotonic() < deadline and not active:
-            master = json.loads(urllib.request.urlopen(ui + "/json/").read())
+            master = json.loads(urllib.request.urlopen(ui + "/json/", timeout=10).read())
             active = [a for a in master["activeapps"] if a["name"] == "kill-probe"]
             time.sleep(1)
-        page = urllib.request.urlopen(ui + "/").read().decode()
+        page = urllib.request.urlopen(ui + "/", timeout=10).read().decode()
         # The secret is in no process's command line on this machine while a driver runs.
-        listing = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True)
+        listing = subprocess.run(
+            ["ps", "-eww", "-o", "args"], capture_output=True, text=True, timeout=30
+        )
         killed = _http_code(f"{ui}/app/kill/?id={active[0]['id']}&terminate=true") if active else 0
-        time.sleep(2)
-        master = json.loads(urllib.request.urlopen(ui + "/json/").read())
-        still = [a for a in master["activeapps"] if a["name"] == "kill-probe"]
+        # A kill takes effect within seconds: the application must stay active throughout.
+        for _ in range(10):
+            master = json.loads(urllib.request.urlopen(ui + "/json/", timeout=10).read())
+            still = [a for a in master["activeapps"] if a["name"] == "kill-probe"]
+            if not still:
+                break
+            time.sleep(1)
     finally:
         process.kill()
         process.communicate()
@@ -316,8 +337,12 @@ def test_secrets_are_only_in_their_private_files(cluster, tmp_path):
             if any(v.encode() in text for v in values):
                 assert (path.stat().st_mode & 0o077) == 0, path
                 assert path.parent in private_dirs or path.parent.parent in private_dirs, path
-    # Command output of a deploy and a status.
-    for output in (cluster.deploy.stdout + cluster.deploy.stderr,):
+    # Command output of a deploy, a status and the shell exports.
+    status = cluster.dmlctl("status", "--json", "-i", str(cluster.inventory))
+    exports = cluster.dmlctl("env", "-i", str(cluster.inventory))
+    assert status.returncode == 0 and exports.returncode == 0, status.stderr + exports.stderr
+    for output in (cluster.deploy.stdout + cluster.deploy.stderr, status.stdout + status.stderr,
+                   exports.stdout + exports.stderr):  # fmt: skip
         assert not any(v in output for v in values)
     # Run directories of the tests' jobs (pytest's tmp dirs; the probes' own 0600 conf and the
     # state dir checked above aside).
@@ -357,7 +382,4 @@ def test_rotate_keeps_the_cluster_healthy_and_refuses_the_old_secrets(cluster, t
     context = ssl.create_default_context(cafile=str(box.ca_pem_path))
     h2o = _status(cluster)["h2o"]["nodes"][0]["ip_port"]
     assert _http_code(f"https://{h2o}/3/Cloud", context=context, auth=old_login) == 401
-    conf = {"spark.authenticate": "true", "spark.authenticate.secret": old_secret,
-            "spark.network.crypto.enabled": "true"}  # fmt: skip
-    ran, output = _runs_without(cluster, tmp_path, "old-secret-probe", conf)
-    assert not ran, output[-2000:]
+    _refused_though_the_secret_runs(cluster, tmp_path, "old-secret-probe", _secure_conf(old_secret))

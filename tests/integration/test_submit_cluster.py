@@ -26,9 +26,19 @@ def _master_json(cluster) -> dict:
         return json.loads(response.read())
 
 
-def test_h2o_rf_runs_on_the_cloud_of_three(cluster, tmp_path):
-    assert cluster.deploy.returncode == 0
-    out, result = _submit(cluster, tmp_path, "h2o-rf")
+def test_the_demo_ran_both_sample_jobs_on_the_cluster(cluster):
+    """`dmlctl demo`, the README's first command, made this session's cluster: a lab, a
+    deploy, the status and both lecture programs."""
+    output = cluster.deploy.stdout + cluster.deploy.stderr
+    assert cluster.deploy.returncode == 0, output[-3000:]
+    for step in ("1/4", "2/4", "3/4", "4/4  dmlctl submit spark-kmeans", "dmlctl submit h2o-rf"):
+        assert step in output
+    assert "H2O healthy   Spark healthy" in output
+    _check_h2o_rf(cluster.demo_run("h2o-rf"), output)
+    _check_spark_kmeans(cluster, cluster.demo_run("spark-kmeans"), output)
+
+
+def _check_h2o_rf(out: Path, printed: str) -> None:
     data = json.loads((out / "result.json").read_text())
     assert data["train_rows"] + data["test_rows"] == 150
     matrix = data["confusion_matrix"]
@@ -38,12 +48,11 @@ def test_h2o_rf_runs_on_the_cloud_of_three(cluster, tmp_path):
         data["mse"]
     )
     assert data["cluster"]["cloud_size"] == 3
-    assert "Confusion matrix" in result.stdout
+    assert "Confusion matrix" in printed
     assert (out / "job.log").read_text().count("ModelMetricsMultinomial") >= 1
 
 
-def test_spark_kmeans_runs_on_the_workers(cluster, tmp_path):
-    out, result = _submit(cluster, tmp_path, "spark-kmeans")
+def _check_spark_kmeans(cluster, out: Path, printed: str) -> None:
     data = json.loads((out / "result.json").read_text())
     assert data["rows"] == 150
     assert sorted(data["silhouette"], key=int) == [str(k) for k in range(2, 10)]
@@ -55,7 +64,7 @@ def test_spark_kmeans_runs_on_the_workers(cluster, tmp_path):
         assert content.startswith(PNG_MAGIC) and len(content) > 10_000
     finished = [app["name"] for app in _master_json(cluster)["completedapps"]]
     assert "KMeansClustering" in finished
-    assert "Silhouette by k" in result.stdout
+    assert "Silhouette by k" in printed
 
 
 CUSTOM_JOB = """

@@ -72,6 +72,10 @@ def test_a_roster_of_ten_is_granted_with_one_restart(cluster, capsys, tmp_path):
         assert data["h2o"]["user"] == name and data["h2o"]["password"] == box.logins()[name]
     code, out, _ = _dmlctl(capsys, "access", "ls", "--json", "-i", str(inventory))
     assert [row["name"] for row in json.loads(out)] == sorted(names)
+    code, out, _ = _dmlctl(capsys, "access", "ls", "-i", str(inventory))
+    table = [line.split() for line in out.splitlines()]
+    assert table[0] == ["name", "granted", "profile", "written", "to"]
+    assert [row[0] for row in table[1:]] == sorted(names)
 
 
 def test_a_name_granted_again_is_reported_not_duplicated(cluster, capsys, tmp_path):

@@ -63,6 +63,27 @@ def test_a_missing_file_in_the_log_names_data(tmp_path):
         "pyspark.errors.exceptions.captured.AnalysisException: [PATH_NOT_FOUND] Path does not "
         "exist: file:/var/tmp/dmlctl/work/x/iris_dataset.csv.\n"
     )
-    assert "--data" in jobs.missing_file_hint(log)
+    target = jobs.Target.local()
+    assert "--data" in jobs.failure("j", 1, 3.0, log, target).hint
     log.write_text("all fine\n")
-    assert jobs.missing_file_hint(log) is None
+    assert jobs.failure("j", 1, 3.0, log, target).hint == f"full output: {log}"
+
+
+def test_a_python_mismatch_on_the_executors_is_one_line_with_both_versions(tmp_path):
+    from dmlctl.jobs import run as jobs
+
+    log = tmp_path / "job.log"
+    log.write_text(
+        "pyspark.errors.exceptions.base.PySparkRuntimeError: [PYTHON_VERSION_MISMATCH] Python "
+        "in worker has different version: 3.13 than that in driver: 3.11, PySpark cannot run "
+        "with different minor versions.\n"
+    )
+    error = jobs.failure("udf-job", 1, 20.0, log, jobs.Target.local())
+    assert error.message == (
+        "udf-job failed: its Python code on the executors needs the driver's Python minor "
+        "version (executors 3.13, driver 3.11)"
+    )
+    assert "Python 3.13 venv" in error.hint and "spark_python" in error.hint
+    # Older PySpark wrote the versions as tuples.
+    log.write_text("Python in worker has different version (3, 12) than that in driver 3.11, ")
+    assert "(executors 3.12, driver 3.11)" in jobs.failure("j", 1, 1, log, None).message

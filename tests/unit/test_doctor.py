@@ -142,9 +142,8 @@ def test_a_firewalled_peer_port_fails_reach():
 @pytest.mark.parametrize(
     ("change", "check", "words"),
     [
-        (lambda a: a.update(python=[3, 9, 2]), "python", "refuses a mismatch"),
         (lambda a: a.update(python=None), "python", "no /usr/bin/python3"),
-        (lambda a: a["java"].update(version="11.0.2"), "java", "need 17-17"),
+        (lambda a: a["java"].update(version="11.0.2"), "java", "accept 17-17"),
         (lambda a: a["os"].update(id="alpine", pretty="Alpine"), "os", "not a supported OS"),
         (lambda a: a["memory"].update(total_mb=3000), "memory", "has 3000 MiB"),
         (lambda a: a["disk"][0].update(free_mb=100), "disk", "100 MiB free"),
@@ -208,3 +207,30 @@ def test_the_probe_on_this_machine_names_a_listeners_process():
     assert answer["disk"][0]["checked"] == "/"
     assert answer["python"][:2] == list(sys.version_info[:2])
     assert answer["memory"]["total_mb"] > 0
+
+
+def test_java_ranges_and_python_are_read_from_the_inventory():
+    """A Debian 13 lab: Java 21 only. H2O's range as the inventory widens it is accepted; a
+    worker's Python that differs from the driver's is a warning, the master's is not checked."""
+    java21 = {"executable": "/usr/lib/jvm/java-21/bin/java", "version": "21.0.8"}
+    other = [3, 13, 5] if sys.version_info[:2] != (3, 13) else [3, 12, 3]
+
+    def debian13(host, answer):
+        answer.update(java=java21, python=other)
+
+    [*failures] = plan.failures(_judge(_inventory(), debian13))
+    assert {f.check for f in failures} == {"java"}
+    fix = next(f.fix for f in failures if f.host == "n1")
+    assert "h2o_java_majors: [8, 21]" in fix and "-allow_unsupported_java" in fix
+    widened = ClusterInventory(
+        path=Path("inv.ini"),
+        groups=_inventory().groups,
+        hostvars={h: {**v, "h2o_java_majors": [8, 21], "spark_python": "/opt/py/bin/python3"}
+                  for h, v in _inventory().hostvars.items()},
+    )  # fmt: skip
+    findings = _judge(widened, debian13)
+    assert plan.failures(findings) == []
+    python = {f.host: f for f in findings if f.check == "python"}
+    assert python["n1"].status == "ok"  # the master runs no executors
+    assert python["n2"].status == "warn" and "/opt/py/bin/python3 is" in python["n2"].detail
+    assert "UDFs" in python["n2"].detail and "venv" in python["n2"].fix

@@ -5,9 +5,7 @@ import sys
 
 import pytest
 
-from dmlctl.cli import main
 from dmlctl.cluster import connection, executor_python
-from dmlctl.errors import UsageError
 from dmlctl.jobs import cluster_target
 from dmlctl.security import cluster_secrets, profile
 
@@ -32,21 +30,23 @@ def _profile_file(tmp_path, versions: dict) -> str:
     return str(profile.write(prof, tmp_path / "alice.json"))
 
 
-def test_same_minor_and_unknown_pass():
-    executor_python.check(DRIVER, from_profile=True)
-    executor_python.check(None, from_profile=False)
+def test_same_minor_and_unknown_agree():
+    import platform
+
+    # The driver's version as the platform reports it: major.minor, no patch level.
+    assert executor_python.driver_version() == ".".join(platform.python_version_tuple()[:2])
+    assert executor_python.mismatch("3.12", driver="3.12") is None
+    assert executor_python.mismatch(None, driver="3.12") is None
 
 
-def test_mismatch_says_how_to_fix():
-    with pytest.raises(UsageError) as caught:
-        executor_python.check("3.11", from_profile=False, driver="3.12")
-    assert caught.value.exit_code == 2
-    assert "driver runs Python 3.12" in caught.value.message
-    assert "executors run Python 3.11" in caught.value.message
-    assert "Python 3.11 venv" in caught.value.hint and "spark_python" in caught.value.hint
-    with pytest.raises(UsageError) as caught:
-        executor_python.check("3.11", from_profile=True, driver="3.12")
-    assert "spark_python" not in caught.value.hint  # a profile's holder cannot redeploy
+def test_a_mismatch_says_what_differs_and_how_to_fix():
+    assert executor_python.mismatch("3.11,3.13", driver="3.12") == (
+        "this driver runs Python 3.12, the executors Python 3.11 and 3.13"
+    )
+    fix = executor_python.fix("3.11", from_profile=False, driver="3.12")
+    assert "Python 3.11 venv" in fix and "spark_python to a Python 3.12" in fix
+    # A profile's holder cannot redeploy.
+    assert "spark_python" not in executor_python.fix("3.11", from_profile=True)
 
 
 def test_deploy_events_give_the_workers_versions():
@@ -68,16 +68,13 @@ def test_recorded_in_the_clusters_state(state, tmp_path):
     assert box.executor_python == "3.11" and box.insecure
 
 
-def test_submit_with_a_mismatched_profile_stops_before_the_cluster(state, tmp_path, capsys):
-    path = _profile_file(tmp_path, {"spark": "4.3.0", executor_python.PROFILE_KEY: OTHER})
+def test_a_mismatched_profile_is_noted_not_refused(state, tmp_path):
+    _profile_file(tmp_path, {"spark": "4.3.0", executor_python.PROFILE_KEY: OTHER})
     conn = connection.connect(None, tmp_path / "alice.json")
     assert cluster_target.recorded_executor_python(conn) == OTHER
-    with pytest.raises(SystemExit) as caught:
-        main(["submit", "spark-kmeans", "--profile", path])
-    assert caught.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[0].startswith(f"error: this driver runs Python {DRIVER}")
-    assert len(lines) <= 3
+    differs, fix = cluster_target.python_mismatch(conn)
+    assert differs == f"this driver runs Python {DRIVER}, the executors Python {OTHER}"
+    assert "spark_python" not in fix
 
 
 def test_a_profile_without_the_version_is_not_checked(state, tmp_path):

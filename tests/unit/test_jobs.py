@@ -396,7 +396,10 @@ def test_jobs_command_lists_a_line_each(capsys):
 
     jobs()
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == list(joblib.SAMPLE_JOBS)
+    # The lecture's two programs, each a script that exists, named as `submit` takes them.
+    assert [line.split()[0] for line in lines] == ["h2o-rf", "spark-kmeans"]
+    for name in ("h2o-rf", "spark-kmeans"):
+        assert joblib.resolve_job(name).script.is_file()
 
 
 def test_submit_to_a_cluster_without_an_inventory_says_how_to_get_one(tmp_path):

@@ -201,7 +201,7 @@ def _free_port() -> int:
 def test_notebook_serves_the_dir_on_the_port_and_prints_the_url(started, tmp_path, capsys):
     port = _free_port()
     with pytest.raises(SystemExit) as caught:
-        main(["notebook", "-i", str(PAYLOADS / "two_nodes.ini"), "--port", str(port),
+        main(["notebook", "--inventory", str(PAYLOADS / "two_nodes.ini"), "--port", str(port),
               "--dir", str(tmp_path)])  # fmt: skip
     assert caught.value.code == 0
     captured = capsys.readouterr()

@@ -162,8 +162,37 @@ def test_security_facts_come_from_the_engines():
     creds = credentials.Credentials(secure=True, h2o_user="u", h2o_password="p")
     clouds = {"a:1": ({"internal_security_enabled": True}, None), "b:1": (None, "down")}
     facts = security_facts(creds, clouds, anonymous=True, rest_open=False)
-    assert facts["h2o"] == {"https": True, "internal_security": True, "anonymous_refused": True}
-    assert facts["spark"]["rest_submission_open"] is False
+    assert facts["h2o"]["internal_security"] is True  # read from the node that answered
+    clouds["b:1"] = ({"internal_security_enabled": False}, None)
+    assert security_facts(creds, clouds, True, False)["h2o"]["internal_security"] is False
+
+
+def test_anonymous_refusal_is_asked_of_the_engine(tmp_path):
+    import http.server
+    import threading
+
+    from dmlctl.cluster.status import _refused
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            refuse = self.path == "/guarded" and "Authorization" not in self.headers
+            self.send_response(401 if refuse else 200)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    creds = credentials.Credentials(secure=False)
+    try:
+        assert _refused(f"{base}/guarded", creds, 2) is True
+        assert _refused(f"{base}/open", creds, 2) is False
+    finally:
+        server.shutdown()
+    assert _refused(f"{base}/guarded", creds, 1) is None  # nobody answers now
 
 
 def test_a_refused_login_is_one_clear_error(state, tmp_path, monkeypatch):

@@ -143,3 +143,34 @@ def test_bad_dataset_names_are_refused_before_anything_changes(setup, tmp_path):
     with pytest.raises(UsageError):
         datasets.unpublish(inv, "../etc")
     assert runs == []
+
+
+def test_data_push_of_a_file_and_a_directory_then_ls_as_a_table(setup, tmp_path, capsys,
+                                                                 monkeypatch):  # fmt: skip
+    from dmlctl.cli import main
+
+    inv, source, runs = setup
+    inv.path.write_text(
+        "n1 ansible_host=127.0.0.1\nn2 ansible_host=127.0.0.2\n[spark_master]\nn1\n"
+        "[spark_workers]\nn2\n[h2o_nodes]\nn1\nn2\n"
+    )
+    images = tmp_path / "images"
+    (images / "a").mkdir(parents=True)
+    (images / "a" / "one.png").write_bytes(b"x" * 2_000_000)
+    with pytest.raises(SystemExit) as pushed:
+        main(["data", "push", str(source), str(images), "-i", str(inv.path)])
+    assert pushed.value.code in (0, None)
+    assert runs[-1]["names"] == ["images", "images/a", "images/a/one.png", "iris.csv"]
+    assert (datasets.DATASETS_DIR / "images" / "a" / "one.png").is_file()
+    held = {"n1": ["iris.csv", "images"], "n2": ["iris.csv"]}
+    monkeypatch.setattr(runner, "run_module", lambda path, hosts, module, args, **k: {
+        h: (True, {"files": [{"path": f"{args['paths']}/{n}"} for n in held[h]]})
+        for h in hosts})  # fmt: skip
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as listed:
+        main(["data", "ls", "-i", str(inv.path)])
+    assert listed.value.code in (0, None)
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["dataset", "path", "size", "nodes"]
+    assert rows[1][0] == "images" and rows[1][-5:] == ["2.00", "MB", "1", "of", "2"]
+    assert rows[2][0] == "iris.csv" and rows[2][-3:] == ["2", "of", "2"]
