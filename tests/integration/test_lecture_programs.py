@@ -160,7 +160,7 @@ def test_a_notebook_with_a_failing_cell_exits_1_naming_it(cluster, tmp_path):
     assert "at cell 3 (1 / 0): ZeroDivisionError: division by zero" in run.stderr
     assert "Traceback" not in run.stderr
     executed = json.loads((tmp_path / "broken" / "broken.ipynb").read_text())
-    assert executed["cells"][1]["outputs"][0]["text"].strip() == "3"
+    assert "".join(executed["cells"][1]["outputs"][0]["text"]).strip() == "3"  # lines
 
 
 # ---- dmlctl notebook ------------------------------------------------------------------------
