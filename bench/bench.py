@@ -23,7 +23,8 @@ PROJECT_DIR = BENCH_DIR.parent
 DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 STATE_DIR = Path(tempfile.mkdtemp(prefix="dmlctl-bench-state-"))
 ENV = {**os.environ, "DMLCTL_STATE_DIR": str(STATE_DIR)}
-LAB = "bench"
+# Labs are named after this (bench, bench-up, ...); DMLCTL_BENCH_LAB renames them.
+LAB = os.environ.get("DMLCTL_BENCH_LAB", "bench")
 
 
 def dmlctl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -438,6 +439,56 @@ def bench_heal(results: dict) -> None:
     results["heal"] = {**summary(samples), "target_s": 60}
 
 
+FAULT_RUNS = 2
+
+
+def _h2o_verdict() -> str:
+    result = dmlctl("status", "--json", "-i", inventory(), check=False)
+    try:
+        return json.loads(result.stdout)["h2o"]["verdict"]
+    except (ValueError, KeyError):
+        return "unknown"
+
+
+def _served_after(fault_at: float, scratch: Path) -> tuple[float, float]:
+    """Seconds from FAULT_AT until `status` calls the H2O cloud healthy again, and until an
+    h2o-rf started then has given its matrix. No command but status and submit."""
+    time.sleep(1)  # the fault takes effect (systemd notices the killed JVM)
+    deadline = time.monotonic() + 300
+    while _h2o_verdict() != "healthy":
+        if time.monotonic() > deadline:
+            raise SystemExit("the H2O cloud did not heal within 300 s of the fault")
+        time.sleep(1)
+    healed = time.time() - fault_at
+    out = scratch / f"rf-{time.monotonic_ns()}"
+    dmlctl("submit", "h2o-rf", "-i", inventory(), "--out", str(out))
+    return healed, time.time() - fault_at
+
+
+def bench_faults(results: dict) -> None:
+    """Seconds from a fault of one node, after a job locked the cloud, to a cloud that serves a
+    job again: kill -9 of its H2O JVM, and a reboot of the machine (`lab restart`)."""
+    _ensure_deployed()
+    scratch = Path(tempfile.mkdtemp(prefix="dmlctl-bench-faults-"))
+    dmlctl("submit", "h2o-rf", "-i", inventory(), "--out", str(scratch / "first"))  # locks it
+    kill = "sudo sh -c 'kill -9 $(systemctl show -p MainPID --value h2o.service)'"
+    faults = {
+        "fault_kill9": lambda: dmlctl("lab", "ssh", "node2", "--name", LAB, "--", kill),
+        "fault_reboot": lambda: dmlctl("lab", "restart", "node3", "--name", LAB),
+    }
+    for figure, make_fault in faults.items():
+        healed, served = [], []
+        for _ in range(FAULT_RUNS):  # each run's job locks the cloud for the next fault
+            fault_at = time.time()
+            make_fault()
+            heal_s, served_s = _served_after(fault_at, scratch)
+            healed.append(heal_s)
+            served.append(served_s)
+        results[figure] = {
+            **summary(healed), "target_s": 60, "job_served_s": round(statistics.median(served), 1)
+        }  # fmt: skip
+
+
 def _cloud(url: str) -> dict | None:
     try:
         with urllib.request.urlopen(url + "/3/Cloud", timeout=2) as response:
@@ -527,6 +578,7 @@ FIGURES: dict[str, Callable[[dict], None]] = {
     "concurrent": bench_concurrent,
     "heal": bench_heal,
     "roster": bench_roster,
+    "faults": bench_faults,
     "nodes": bench_nodes,
     "security": bench_security,
 }
@@ -561,6 +613,8 @@ def _row(key: str, value: dict) -> str:
         notes.append(f"changed={value['changed']}")
     if "target_s" in value:
         notes.append(f"target <= {value['target_s']} s")
+    if "job_served_s" in value:
+        notes.append(f"a job's matrix {value['job_served_s']} s after the fault")
     return f"| {key} | {value['median_s']} s | {spread} | {'; '.join(notes)} |"
 
 
@@ -604,7 +658,7 @@ def main() -> None:
             print(f"· {name}", file=sys.stderr)
             FIGURES[name](results)
     finally:
-        for lab in ("bench", "bench-up", "bench-floor", "bench-n1", "bench-n3", "bench-n6"):
+        for lab in (LAB, *(f"{LAB}-{tail}" for tail in ("up", "floor", "n1", "n3", "n6"))):
             dmlctl("lab", "down", "--yes", "--name", lab, check=False)
     write_report(results)
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from dmlctl import engines
+from dmlctl.cluster import h2o_health
 from dmlctl.cluster.endpoints import (
     SSH_PORT,
     TIMEOUT,
@@ -91,19 +92,6 @@ def _iso(millis) -> str | None:
     return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
 
 
-def cloud_formed(views: list[dict], now: float | None = None) -> tuple[str | None, int | None]:
-    """When the cloud last (re-)formed: its youngest member's start, and the seconds since.
-
-    H2O accepts no late joiners, so every node of a healthy cloud started with it.
-    """
-    uptimes = [v["cloud_uptime_millis"] for v in views if "cloud_uptime_millis" in v]
-    if not uptimes:
-        return None, None
-    now = time.time() if now is None else now
-    seconds = min(uptimes) / 1000
-    return _iso((now - seconds) * 1000), round(seconds)
-
-
 def worker_names(inv: ClusterInventory | None, addresses: list[str]) -> list[str]:
     """Missing workers as the inventory names them: "node3 (10.89.0.4)" (a profile has no names)."""
     if inv is None:
@@ -112,72 +100,28 @@ def worker_names(inv: ClusterInventory | None, addresses: list[str]) -> list[str
     return [f"{by_address[a]} ({a})" if a in by_address else a for a in addresses]
 
 
-def _cloud_facts(view: dict) -> dict:
-    """What one node's GET /3/Cloud says of the whole cloud, in the status model's words."""
-    return {
-        "cloud_name": view.get("cloud_name"),
-        "version": view.get("version"),
-        "cloud_size": view.get("cloud_size", 0),
-        "consensus": bool(view.get("consensus")),
-        "locked": bool(view.get("locked")),
-        "cloud_healthy": bool(view.get("cloud_healthy")),
-        "nodes": [
-            {
-                "ip_port": n.get("ip_port"),
-                "healthy": bool(n.get("healthy")),
-                "free_mem": n.get("free_mem", 0),
-                "max_mem": n.get("max_mem", 0),
-                "num_cpus": n.get("num_cpus", 0),
-                "sys_load": n.get("sys_load"),
-            }
-            for n in view.get("nodes", [])
-        ],
-    }
-
-
-def h2o_status(ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]]) -> dict:
-    """Combine every node's own view of the cloud: each must see all expected members."""
-    name = ends.h2o_cluster_name
-    expected = ends.h2o_nodes
-    # The largest cloud any node reports is "the" cloud; smaller ones are split-offs.
-    views = [cloud for cloud, _ in clouds.values() if cloud is not None]
-    leader_view = max(views, key=lambda c: c.get("cloud_size", 0), default=None)
+def h2o_status(
+    ends: Endpoints, clouds: dict[str, tuple[dict | None, str | None]], now: float | None = None
+) -> dict:
+    """Every node's own view of the cloud, judged by dmlctl.cluster.h2o_health."""
+    now = time.time() if now is None else now
+    views = {address: cloud for address, (cloud, _) in clouds.items()}
+    errors = {address: error for address, (_, error) in clouds.items() if error}
+    verdict = h2o_health.judge(views, ends.h2o_nodes, ends.h2o_cluster_name, now, errors)
+    serving = verdict["serving"]
+    url = ends.h2o_url
+    if serving and serving[0] != next(iter(ends.h2o_nodes)):
+        url = url.split("://", 1)[0] + "://" + serving[0]  # the first node is not serving
     status = {
-        "url": ends.h2o_url,
-        "cloud_name": name,
-        "version": None,
-        "cloud_size": 0,
-        "nodes_expected": len(expected),
-        "healthy": False,
-        "consensus": False,
-        "locked": False,
-        "nodes": [],
-        "problems": [],
-    }
-    problems = status["problems"]
-    for ip_port, host in expected.items():
-        cloud, error = clouds.get(ip_port, (None, "not queried"))
-        if cloud is None:
-            problems.append(f"{host} ({ip_port}) does not answer: {error}")
-            continue
-        members = {n.get("ip_port") for n in cloud.get("nodes", [])}
-        if name and cloud.get("cloud_name") != name:
-            problems.append(f"{host} runs cloud {cloud.get('cloud_name')!r}, not {name!r}")
-        elif members != set(expected):
-            problems.append(
-                f"{host} is in a cloud of {len(members)} "
-                f"(sees {', '.join(sorted(members))}), expected {len(expected)}"
-            )
-    if leader_view is not None:
-        status.update(_cloud_facts(leader_view))
-        unhealthy = [n["ip_port"] for n in status["nodes"] if not n["healthy"]]
-        problems.extend(f"{ip_port} reports itself unhealthy" for ip_port in unhealthy)
-        if not status["consensus"]:
-            problems.append("the cloud has no consensus yet")
-    status["formed"], status["uptime_s"] = cloud_formed(views)
-    status["free_mem"] = sum(n["free_mem"] for n in status["nodes"])
-    status["total_cores"] = sum(n["num_cpus"] for n in status["nodes"])
-    status["healthy"] = not problems and status["cloud_size"] == len(expected)
+        "url": url, "cloud_name": ends.h2o_cluster_name, "nodes_expected": len(ends.h2o_nodes),
+        "problems": [f["what"] for f in verdict["findings"]],
+        "verdict": verdict["state"], "serves_jobs": verdict["serves_jobs"],
+        "next": verdict["next"], "heals_in_s": verdict["heals_in_s"],
+        "missing_nodes": verdict["missing"], "findings": verdict["findings"],
+        "member_starts": verdict["member_starts"],
+        **h2o_health.cloud_summary(views, serving, now),
+    }  # fmt: skip
+    status["healthy"] = verdict["state"] == h2o_health.HEALTHY
     return status
 
 

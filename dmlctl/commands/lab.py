@@ -7,9 +7,9 @@ import typer
 
 from dmlctl import lab as labs
 from dmlctl.commands.common import Yes
+from dmlctl.ui import tables
 from dmlctl.ui.confirm import confirm
 from dmlctl.ui.console import err, out, print_json
-from dmlctl.ui.tables import plain_table
 
 app = typer.Typer(
     help="Rehearsal labs: N real machines on this box to deploy to, try and test.",
@@ -19,6 +19,9 @@ app = typer.Typer(
 NameOption = Annotated[
     str | None, typer.Option("--name", help="Lab name (default: the active lab).")
 ]
+
+
+NodeArgument = Annotated[str, typer.Argument(help="Node name (node1, ...) or its IP.")]
 
 
 def report(message: str) -> None:
@@ -76,31 +79,47 @@ def list_(
     if not found:
         err.print("no labs; create one with `dmlctl lab up`")
         return
-    rows = []
-    for lab in found:
-        running = labs.running_nodes(lab)
-        mark = " (active)" if active is not None and active.name == lab.name else ""
-        rows.append(
-            [
-                lab.name + mark,
-                " ".join(f"{n.name}={n.ip}" for n in lab.nodes),
-                f"{len(running)}/{len(lab.nodes)}",
-                str(lab.inventory),
-            ]
-        )
-    out.print(plain_table(["lab", "nodes", "running", "inventory"], rows, fold=(3,)))
+    rows = [
+        (lab, len(labs.running_nodes(lab)), active is not None and active.name == lab.name)
+        for lab in found
+    ]
+    out.print(tables.labs_table(rows))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ssh(
     ctx: typer.Context,
-    node: Annotated[str, typer.Argument(help="Node name (node1, ...) or its IP.")],
+    node: NodeArgument,
     name: NameOption = None,
 ) -> None:
     """Log in to a lab node as the lab user; `-- CMD` runs CMD there instead."""
     lab = labs.load(labs.resolve_name(name))
     argv = labs.ssh_command(lab, node, list(ctx.args))
     os.execvp(argv[0], argv)
+
+
+@app.command()
+def stop(node: NodeArgument, name: NameOption = None) -> None:
+    """Lose a node: it stops at once, as in a power cut (its address stays reserved)."""
+    lab = labs.load(labs.resolve_name(name))
+    stopped = labs.stop_node(lab, node, progress=report)
+    err.print(f"{stopped.name} is down; `dmlctl lab start {stopped.name}` boots it again")
+
+
+@app.command()
+def start(node: NodeArgument, name: NameOption = None) -> None:
+    """Boot a stopped node again at its own address; systemd starts its enabled services."""
+    lab = labs.load(labs.resolve_name(name))
+    started = labs.start_node(lab, node, progress=report)
+    err.print(f"{started.name} is up at {started.ip}", highlight=False)
+
+
+@app.command()
+def restart(node: NodeArgument, name: NameOption = None) -> None:
+    """Reboot a node: a clean shutdown, then it boots again at its own address."""
+    lab = labs.load(labs.resolve_name(name))
+    rebooted = labs.restart_node(lab, node, progress=report)
+    err.print(f"{rebooted.name} rebooted, up at {rebooted.ip}", highlight=False)
 
 
 @app.command()
@@ -112,9 +131,4 @@ def image(
 
 
 def show_nodes(lab: labs.Lab) -> None:
-    groups = labs.lab_groups([n.name for n in lab.nodes])
-    rows = [
-        [node.name, node.ip, ", ".join(g for g, members in groups.items() if node.name in members)]
-        for node in lab.nodes
-    ]
-    out.print(plain_table(["node", "address", "groups"], rows))
+    out.print(tables.nodes_table(lab.nodes, labs.lab_groups([n.name for n in lab.nodes])))

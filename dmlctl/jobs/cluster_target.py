@@ -93,14 +93,16 @@ def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
     # Once per submit, so it may wait longer than `status`: a busy node is slow to shake hands.
     model = collect_for(conn, timeout=SUBMIT_TIMEOUT)
     engine_status = model[engine]
-    if not engine_status["healthy"]:
+    # A degraded H2O cloud (a member lost, the others re-formed without it) serves jobs.
+    if not engine_status.get("serves_jobs", engine_status["healthy"]):
         problems = engine_status.get("problems") or [
             f"workers alive {engine_status.get('workers_alive')} of "
             f"{engine_status.get('workers_expected')}"
         ]
         raise OperationError(
             f"the {engine} cluster is not healthy: {problems[0]}",
-            hint="`dmlctl status` shows the details; `dmlctl start` or `dmlctl deploy` fixes most",
+            hint=engine_status.get("next")
+            or "`dmlctl status` shows the details; `dmlctl start` or `dmlctl deploy` fixes most",
         )
     spark = model["spark"]
     if engine == "spark":

@@ -7,55 +7,45 @@ metal can target the lab.
 - `state`: a lab as recorded on disk, the list of labs and the active one;
 - `image`: the base image the nodes run;
 - `inventory`: the Ansible inventory written for a lab;
-- `nodes`: creating, finding, reaching and removing a lab's nodes.
+- `nodes`: creating, finding, reaching and removing a lab's nodes;
+- `power`: faults to rehearse (a node stopped, started, rebooted; it keeps its address);
+- `podman`: the one place dmlctl runs podman.
 """
 
-from dmlctl.lab.image import BASE_IMAGE, ensure_base_image, recipe_digest
-from dmlctl.lab.inventory import lab_groups
-from dmlctl.lab.nodes import (
-    MAX_NODES,
-    down,
-    lab_containers,
-    require_removable,
-    running_nodes,
-    ssh_command,
-    up,
-)
-from dmlctl.lab.state import (
-    LAB_USER,
-    Lab,
-    Node,
-    active,
-    lab_dir,
-    list_labs,
-    load,
-    resolve_name,
-    save,
-    set_active,
-    validate_name,
-)
+import importlib
 
-__all__ = [
-    "BASE_IMAGE",
-    "LAB_USER",
-    "MAX_NODES",
-    "Lab",
-    "Node",
-    "active",
-    "down",
-    "ensure_base_image",
-    "lab_containers",
-    "lab_dir",
-    "lab_groups",
-    "list_labs",
-    "load",
-    "recipe_digest",
-    "require_removable",
-    "resolve_name",
-    "running_nodes",
-    "save",
-    "set_active",
-    "ssh_command",
-    "up",
-    "validate_name",
-]
+# What the package offers, from the module that holds it: imported on first use, so that
+# reading the active lab (every command's inventory lookup) does not load podman's driver.
+_EXPORTS = {
+    "ensure_base_image": ("image", "ensure_base_image"),
+    "recipe_digest": ("image", "recipe_digest"),
+    "lab_groups": ("inventory", "lab_groups"),
+    "MAX_NODES": ("nodes", "MAX_NODES"),
+    "down": ("nodes", "down"),
+    "lab_containers": ("nodes", "lab_containers"),
+    "require_removable": ("nodes", "require_removable"),
+    "running_nodes": ("nodes", "running_nodes"),
+    "ssh_command": ("nodes", "ssh_command"),
+    "up": ("nodes", "up"),
+    "restart_node": ("power", "restart"),
+    "start_node": ("power", "start"),
+    "stop_node": ("power", "stop"),
+    "Lab": ("state", "Lab"),
+    "Node": ("state", "Node"),
+    "active": ("state", "active"),
+    "lab_dir": ("state", "lab_dir"),
+    "list_labs": ("state", "list_labs"),
+    "load": ("state", "load"),
+    "resolve_name": ("state", "resolve_name"),
+    "save": ("state", "save"),
+    "set_active": ("state", "set_active"),
+    "validate_name": ("state", "validate_name"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'dmlctl.lab' has no attribute {name!r}")
+    module, attribute = _EXPORTS[name]
+    return getattr(importlib.import_module(f"dmlctl.lab.{module}"), attribute)

@@ -15,8 +15,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from dmlctl import podman
 from dmlctl.errors import OperationError, UsageError
+from dmlctl.lab import podman
 from dmlctl.lab.state import LAB_USER
 from dmlctl.paths import cache_dir
 

@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dmlctl import engines
+
 LAB_H2O_HEAP = "1g"
 LAB_SPARK_WORKER_MEMORY = "2g"
 
@@ -19,9 +21,9 @@ def lab_groups(names: Sequence[str]) -> dict[str, list[str]]:
     is a worker too), and every node is an H2O node."""
     master, *others = names
     return {
-        "spark_master": [master],
-        "spark_workers": others or [master],
-        "h2o_nodes": list(names),
+        engines.SPARK_MASTER_GROUP: [master],
+        engines.SPARK_WORKERS_GROUP: others or [master],
+        engines.H2O_GROUP: list(names),
     }
 
 

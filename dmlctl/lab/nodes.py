@@ -6,6 +6,7 @@ interrupted run are found and cleared.
 """
 
 import contextlib
+import ipaddress
 import json
 import shutil
 import socket
@@ -14,8 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from dmlctl import podman
 from dmlctl.errors import OperationError, UsageError
+from dmlctl.lab import podman
 from dmlctl.lab.image import Progress, ensure_base_image, quiet
 from dmlctl.lab.inventory import Host, render_lab_inventory
 from dmlctl.lab.state import (
@@ -103,15 +104,16 @@ def _create(name: str, count: int, image: str, progress: Progress) -> Lab:
     network = _network_name(name)
     progress(f"creating network {network}")
     podman.run(["network", "create", "--label", f"{LABEL}={name}", network])
+    subnet = network_subnet(network)
 
     node_names = [f"node{i}" for i in range(1, count + 1)]
-    for node in node_names:
-        progress(f"starting {node}")
+    for node, ip in zip(node_names, node_addresses(subnet, count), strict=True):
+        progress(f"starting {node} at {ip}")
         podman.run(
             [
                 "run", "--detach", "--systemd=always",
                 "--name", _container_name(name, node), "--hostname", node,
-                "--network", network, "--label", f"{LABEL}={name}",
+                "--network", network, "--ip", ip, "--label", f"{LABEL}={name}",
                 image, "/sbin/init",
             ]
         )  # fmt: skip
@@ -126,6 +128,7 @@ def _create(name: str, count: int, image: str, progress: Progress) -> Lab:
         network=network,
         nodes=tuple(nodes),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        subnet=subnet,
     )
     hosts = [Host(n.name, n.ip) for n in nodes]
     lab.inventory.write_text(
@@ -133,6 +136,26 @@ def _create(name: str, count: int, image: str, progress: Progress) -> Lab:
     )
     save(lab)
     return lab
+
+
+def network_subnet(network: str) -> str:
+    """The IPv4 subnet podman gave NETWORK (`10.89.3.0/24`)."""
+    info = podman.inspect("network", network) or {}
+    for entry in info.get("subnets") or []:
+        if ipaddress.ip_network(entry["subnet"]).version == 4:
+            return entry["subnet"]
+    raise OperationError(f"network {network} has no IPv4 subnet.")
+
+
+def node_addresses(subnet: str, count: int) -> list[str]:
+    """Fixed addresses for COUNT nodes: the subnet's hosts from .11 on (.1 is the gateway).
+
+    A node keeps its address across restarts, as a lab machine keeps its own across reboots.
+    """
+    hosts = list(ipaddress.ip_network(subnet).hosts())[10 : 10 + count]
+    if len(hosts) < count:
+        raise OperationError(f"subnet {subnet} has no room for {count} nodes.")
+    return [str(ip) for ip in hosts]
 
 
 def _prepare_node(lab: str, node: str, network: str, public_key: str) -> Node:
@@ -149,9 +172,14 @@ def _prepare_node(lab: str, node: str, network: str, public_key: str) -> Node:
         ],
         input=public_key,
     )  # fmt: skip
+    wait_for_boot(node, container, ip)
+    return Node(name=node, container=container, ip=ip)
+
+
+def wait_for_boot(node: str, container: str, ip: str) -> None:
+    """Wait until systemd has booted NODE and its sshd answers."""
     _wait_for_systemd(node, container)
     _wait_for_sshd(node, ip)
-    return Node(name=node, container=container, ip=ip)
 
 
 def _wait_for_systemd(node: str, container: str) -> None:

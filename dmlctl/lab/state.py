@@ -26,6 +26,9 @@ class Lab:
     network: str
     nodes: tuple[Node, ...]
     created: str
+    # The lab network's IPv4 subnet; every node has a fixed address in it (empty: a lab made
+    # before addresses were fixed, whose nodes may get another address when they restart).
+    subnet: str = ""
 
     @property
     def dir(self) -> Path:
@@ -56,6 +59,7 @@ class Lab:
             network=data["network"],
             nodes=tuple(Node(**n) for n in data["nodes"]),
             created=data["created"],
+            subnet=data.get("subnet", ""),
         )
 
 

@@ -8,7 +8,8 @@ engine's user only.
 
 Layout of a cluster's directory:
   spark.secret          the one secret Spark's master, workers and drivers share
-  h2o-logins.json       {user: password}; `dmlctl` is dmlctl's own login
+  h2o-logins.json       {user: password}; `dmlctl` is dmlctl's own login, `dmlctl-watchdog`
+                        the nodes' watchdog's (roles/h2o installs it on the nodes, 0640)
   h2o-realm.properties  the Jetty realm H2O checks logins against (MD5 hashes only)
   ca.key, ca.pem        the lab CA
   h2o/HOST.p12          HOST's key and certificate; h2o/truststore.p12: the CA alone
@@ -30,6 +31,9 @@ from dmlctl.paths import state_dir
 from dmlctl.security import tls
 
 ADMIN_USER = "dmlctl"
+# The login of the watchdog on every H2O node (it reads GET /3/Cloud to keep the cloud whole).
+WATCHDOG_USER = "dmlctl-watchdog"
+SERVICE_USERS = (ADMIN_USER, WATCHDOG_USER)
 USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 SPARK_SECRET = "spark.secret"
 LOGINS = "h2o-logins.json"
@@ -70,8 +74,8 @@ def check_user_name(name: str) -> str:
             f"{name!r} is not a usable login name: use lowercase letters, digits, '_', '.', '-' "
             "(up to 32, starting with a letter)"
         )
-    if name == ADMIN_USER:
-        raise UsageError(f"{ADMIN_USER!r} is dmlctl's own login; choose another name")
+    if name in SERVICE_USERS:
+        raise UsageError(f"{name!r} is one of dmlctl's own logins; choose another name")
     return name
 
 
@@ -115,7 +119,7 @@ class ClusterSecrets:
 
     def users(self) -> list[str]:
         """The people given access (dmlctl's own login aside)."""
-        return sorted(u for u in self.logins() if u != ADMIN_USER)
+        return sorted(u for u in self.logins() if u not in SERVICE_USERS)
 
     @property
     def ca_pem_path(self) -> Path:
@@ -155,8 +159,9 @@ class ClusterSecrets:
             _write_private(self.path / SPARK_SECRET, (secrets.token_hex(32) + "\n").encode())
             made = True
         logins = self.logins()
-        if ADMIN_USER not in logins:
-            logins[ADMIN_USER] = new_password()
+        missing = [user for user in SERVICE_USERS if user not in logins]
+        if missing:
+            logins.update({user: new_password() for user in missing})
             self._save_logins(logins)
             made = True
         if not (self.path / "ca.key").is_file():
@@ -211,7 +216,7 @@ class ClusterSecrets:
         with self.changing():
             logins = self.logins()
             for name in names:
-                if name != ADMIN_USER and logins.pop(name, None) is not None:
+                if name not in SERVICE_USERS and logins.pop(name, None) is not None:
                     self._note_user(name, None)
             self._save_logins(logins)
 
@@ -256,7 +261,7 @@ class ClusterSecrets:
             meta = self.meta()
             meta["rotated"] = _now()
             store.save(self.path / META, meta, mode=0o600)
-            return sorted(u for u in logins if u != ADMIN_USER)
+            return sorted(u for u in logins if u not in SERVICE_USERS)
 
     def values(self) -> list[str]:
         """Every secret value (for leak checks): the Spark secret and the H2O passwords."""

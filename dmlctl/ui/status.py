@@ -16,6 +16,12 @@ def _health(ok: bool) -> Text:
     return Text("healthy", style="green") if ok else Text("UNHEALTHY", style="bold red")
 
 
+def _h2o_health(h2o: dict) -> Text:
+    if h2o.get("verdict") == "degraded":  # a cloud of fewer nodes, serving jobs
+        return Text("DEGRADED (serves jobs)", style="bold yellow")
+    return _health(h2o["healthy"])
+
+
 def _security_line(facts: dict | None) -> str:
     if not facts:
         return "-"
@@ -46,7 +52,7 @@ def _h2o_summary(h2o: dict) -> Table:
     """The cloud as the lecture's h2o.cluster().show_status() prints it."""
     summary = Table.grid(padding=(0, 2))
     locked = "locked" if h2o["locked"] else "unlocked"
-    state = "healthy" if h2o["healthy"] else "unhealthy"
+    state = h2o.get("verdict") or ("healthy" if h2o["healthy"] else "unhealthy")
     for label, value in (
         ("H2O_cluster_version:", h2o["version"] or "-"),
         ("H2O_cluster_name:", h2o["cloud_name"] or "-"),
@@ -133,7 +139,7 @@ def _problems(model: dict) -> list[str]:
 def render(model: dict) -> RenderableType:
     """The whole status model on a terminal: H2O as the lecture shows it, then Spark."""
     h2o, spark = model["h2o"], model["spark"]
-    verdict = Text.assemble("H2O ", _health(h2o["healthy"]), "   Spark ", _health(spark["healthy"]))
+    verdict = Text.assemble("H2O ", _h2o_health(h2o), "   Spark ", _health(spark["healthy"]))
     parts: list[RenderableType] = [
         *(_h2o_summary(h2o), Text(), _h2o_nodes(h2o), Text(), _spark_summary(model), Text())
     ]
@@ -151,6 +157,7 @@ def render(model: dict) -> RenderableType:
                 Text(),
             ]
     parts += [Text(f"! {p}", style="red") for p in _problems(model)]
+    parts += [Text(f"H2O next: {h2o['next']}", style="yellow")] if h2o.get("next") else []
     parts.append(verdict)
     return Group(*parts)
 

@@ -1,4 +1,5 @@
-"""The tables commands print: doctor's findings, who has access, the published datasets."""
+"""The tables commands print: doctor's findings, who has access, the published datasets, the
+labs and their nodes."""
 
 from rich.table import Table
 from rich.text import Text
@@ -31,11 +32,23 @@ def datasets_table(rows: list[dict]) -> Table:
     return table
 
 
-def plain_table(columns: list[str], rows: list[list[str]], fold: tuple[int, ...] = ()) -> Table:
-    """A borderless table, a row per item; cells of the FOLD columns wrap instead of cropping."""
-    table = Table(*columns, box=None)
-    for index in fold:
-        table.columns[index].overflow = "fold"
-    for row in rows:
-        table.add_row(*row)
+def labs_table(rows: list) -> Table:
+    """Labs (dmlctl.lab.Lab), each with how many of its nodes run and whether it is active."""
+    table = Table("lab", "nodes", "running", "inventory", box=None)
+    table.columns[3].overflow = "fold"
+    for lab, running, active in rows:
+        table.add_row(
+            lab.name + (" (active)" if active else ""),
+            " ".join(f"{n.name}={n.ip}" for n in lab.nodes),
+            f"{running}/{len(lab.nodes)}",
+            str(lab.inventory),
+        )
+    return table
+
+
+def nodes_table(nodes: list, groups: dict[str, list[str]]) -> Table:
+    table = Table("node", "address", "groups", box=None)
+    for node in nodes:
+        member_of = [group for group, members in groups.items() if node.name in members]
+        table.add_row(node.name, node.ip, ", ".join(member_of))
     return table

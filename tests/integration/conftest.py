@@ -109,8 +109,7 @@ def cluster(tmp_path_factory):
     `dmlctl demo`: lab up, deploy, status and both sample jobs."""
     state = tmp_path_factory.mktemp("cluster-state")
     workdir = tmp_path_factory.mktemp("demo")
-    # DMLCTL_TEST_LAB names the lab (beside other labs on the same machine).
-    name = os.environ.get("DMLCTL_TEST_LAB") or f"it-cluster-{os.getpid()}"
+    name = f"{os.environ.get('DMLCTL_TEST_LAB_PREFIX', 'it')}-cluster-{os.getpid()}"
     env = {**os.environ, "DMLCTL_STATE_DIR": str(state)}
     inventory = state / "labs" / name / "inventory.ini"
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl import podman
+from dmlctl.lab import podman
 
 pytestmark = [pytest.mark.integration, pytest.mark.disturbs_cluster]
 

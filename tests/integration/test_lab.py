@@ -9,7 +9,8 @@ from pathlib import Path
 import ansible_runner
 import pytest
 
-from dmlctl import lab, podman
+from dmlctl import lab
+from dmlctl.lab import podman
 
 pytestmark = pytest.mark.integration
 

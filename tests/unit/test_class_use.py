@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-from dmlctl.cluster import status
+from dmlctl.cluster import h2o_health, status
 
 
 def test_spark_apps_show_owner_cores_and_state_oldest_first():
@@ -26,12 +26,12 @@ def test_spark_apps_show_owner_cores_and_state_oldest_first():
 
 def test_the_cloud_formed_when_its_youngest_node_started():
     now = time.time()
-    formed, seconds = status.cloud_formed(
+    formed, seconds = h2o_health.cloud_formed(
         [{"cloud_uptime_millis": 90_000}, {"cloud_uptime_millis": 30_000}], now=now
     )
     assert seconds == 30
     assert formed is not None and formed.endswith("+00:00")
-    assert status.cloud_formed([{}]) == (None, None)
+    assert h2o_health.cloud_formed([{}]) == (None, None)
 
 
 PRIVATE_H2O = """

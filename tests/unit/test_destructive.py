@@ -11,8 +11,6 @@ from rich.prompt import Confirm
 
 from dmlctl import lab as labs
 from dmlctl.cli import main
-from dmlctl.playbooks import runner
-from dmlctl.playbooks.runner import RunOutcome
 
 INVENTORY = (Path(__file__).parent / "payloads" / "two_nodes.ini").read_text()
 
@@ -20,27 +18,6 @@ INVENTORY = (Path(__file__).parent / "payloads" / "two_nodes.ini").read_text()
 class FakeTerminal(io.StringIO):
     def isatty(self) -> bool:
         return True
-
-
-@pytest.fixture
-def playbook_runs(monkeypatch, tmp_path):
-    """Playbook runs the commands ask for (nothing is run): playbook, extra vars, check mode."""
-    runs = []
-
-    def run(playbook, inventory, *, on_event, limit=None, check=False, extravars=None, **_):
-        runs.append({"playbook": playbook, "limit": limit, "check": check, "vars": extravars})
-        on_event({"event": "playbook_on_stats", "event_data": {"ok": {"node1": 1}}})
-        return RunOutcome("successful", 0, tmp_path)
-
-    monkeypatch.setattr(runner, "run_playbook", run)
-    return runs
-
-
-@pytest.fixture
-def inventory_file(tmp_path):
-    path = tmp_path / "hosts.ini"
-    path.write_text(INVENTORY)
-    return str(path)
 
 
 @pytest.fixture
@@ -79,6 +56,7 @@ def test_uninstall_yes_passes_the_purge_variables_the_roles_read(
             "limit": None,
             "check": False,
             "vars": {"spark_uninstall_purge": purge, "h2o_uninstall_purge": purge},
+            "verbose": False,
         }
     ]
 

@@ -89,7 +89,7 @@ def test_the_graph_sees_lazy_and_relative_imports(tmp_path):
 # Lower layers never import higher ones; modules of one layer may import each other.
 LAYERS = (
     ("dmlctl", "dmlctl.errors", "dmlctl.paths", "dmlctl.store", "dmlctl.engines"),
-    ("dmlctl.lab", "dmlctl.podman", "dmlctl.security"),
+    ("dmlctl.lab", "dmlctl.security"),
     ("dmlctl.playbooks",),
     ("dmlctl.doctor", "dmlctl.staging"),
     ("dmlctl.cluster",),

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from dmlctl import lab, podman
+from dmlctl import lab
 from dmlctl.errors import OperationError, UsageError
-from dmlctl.lab import nodes
+from dmlctl.lab import nodes, podman
 
 
 def _lab(name: str, nodes: int = 2) -> lab.Lab:

@@ -12,7 +12,6 @@ from dmlctl.cli import COMMANDS, load_command, main
 from dmlctl.cluster import status as cluster_status
 from dmlctl.doctor import plan
 from dmlctl.playbooks import runner
-from dmlctl.playbooks.runner import RunOutcome
 
 INVENTORY = (Path(__file__).parent / "payloads" / "two_nodes.ini").read_text()
 TESTS = Path(__file__).parents[1]
@@ -49,27 +48,16 @@ def test_every_option_of_every_command_is_named_by_a_test():
 
 
 @pytest.fixture
-def inventory(tmp_path):
-    path = tmp_path / "hosts.ini"
-    path.write_text(INVENTORY)
-    return str(path)
+def inventory(inventory_file):
+    return inventory_file
 
 
 @pytest.fixture
-def runs(monkeypatch, tmp_path):
+def runs(playbook_runs, monkeypatch):
     """The playbook runs commands ask for; nothing runs. Doctor's probe finds no host (which
     stops no deploy: the run itself then names unreachable hosts)."""
-    asked = []
-
-    def run(playbook, inventory, *, on_event, limit=None, check=False, extravars=None, **kw):
-        asked.append({"playbook": playbook, "limit": limit, "check": check,
-                      "vars": extravars or {}, "verbose": kw.get("verbose", False)})  # fmt: skip
-        on_event({"event": "playbook_on_stats", "event_data": {"ok": {"node1": 1}}})
-        return RunOutcome("successful", 0, tmp_path)
-
-    monkeypatch.setattr(runner, "run_playbook", run)
     monkeypatch.setattr(plan, "probe", lambda *a, **k: {})
-    return asked
+    return playbook_runs
 
 
 def _dmlctl(capsys, *argv: str) -> tuple[int, str, str]:

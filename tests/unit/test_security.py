@@ -28,7 +28,7 @@ def test_ensure_makes_private_secrets_once(state, tmp_path):
         if path.is_file():
             assert _mode(path) == 0o600, path
     secret, logins = box.spark_secret(), box.logins()
-    assert len(secret) == 64 and set(logins) == {"dmlctl"}
+    assert len(secret) == 64 and set(logins) == {"dmlctl", "dmlctl-watchdog"}
     # A second run keeps everything; a new node gets its own keystore.
     assert not box.ensure({"node1": "10.0.0.2", "node2": "10.0.0.3"})
     assert box.ensure({"node1": "10.0.0.2", "node2": "10.0.0.3", "node3": "10.0.0.4"})
