@@ -7,7 +7,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 export CONTAINERS_CONF := $(CURDIR)/dmlctl/data/containers.conf
 # molecule and ansible-runner look for ansible-* on PATH.
 export PATH := $(BIN):$(PATH)
-SYSTEM_PACKAGES := podman runc debootstrap openjdk-17-jre-headless openssh-client curl tar
+# chromium + chromium-driver: the browser test of `dmlctl notebook` (headless).
+SYSTEM_PACKAGES := podman runc debootstrap openjdk-17-jre-headless openssh-client curl tar \
+  chromium chromium-driver
 
 .PHONY: setup system-packages lock demo test lint unit bench clean
 

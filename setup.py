@@ -28,7 +28,7 @@ def copy_assets(target: Path) -> None:
     )
     shutil.copytree(ROOT / "roles", target / "roles", ignore=IGNORED)
     (target / "jobs").mkdir()
-    for job in sorted((ROOT / "jobs").glob("*.py")):
+    for job in sorted([*(ROOT / "jobs").glob("*.py"), *(ROOT / "jobs").glob("*.ipynb")]):
         shutil.copy2(job, target / "jobs" / job.name)
     shutil.copytree(ROOT / "jobs" / "data", target / "jobs" / "data", ignore=IGNORED)
 

@@ -44,6 +44,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("dmlctl.commands.demo", "demo",
              "Bring up a 3-node rehearsal lab, deploy Spark and H2O, show status, run both "
              "sample jobs."),
+    "notebook": ("dmlctl.commands.notebook", "notebook",
+                 "Start JupyterLab here, its kernels wired to the cluster like `submit`; print "
+                 "its URL (Ctrl-C stops it)."),
     "env": ("dmlctl.commands.env", "env",
             'Print shell exports for running programs by hand: eval "$(dmlctl env)".'),
     "access": ("dmlctl.commands.access", "app",

@@ -8,17 +8,23 @@ import typer
 from dmlctl import jobs as joblib
 from dmlctl.commands.common import Inventory, Profile
 from dmlctl.errors import UsageError
-from dmlctl.jobs import cluster_target
+from dmlctl.jobs import cluster_target, notebook
 from dmlctl.staging import local_input
 from dmlctl.ui.console import err, out
 from dmlctl.ui.summaries import show_run
 
 JobArg = Annotated[
-    str, typer.Argument(help="h2o-rf, spark-kmeans (see `dmlctl jobs`), or a path to your .py.")
+    str,
+    typer.Argument(
+        help="h2o-rf, spark-kmeans (see `dmlctl jobs`), or a path to your .py or .ipynb."
+    ),
 ]
 Args = Annotated[
     list[str] | None,
-    typer.Argument(help="Arguments for the job, after `--`.", show_default=False),
+    typer.Argument(
+        help="Arguments for the job, after `--` (a notebook's: NAME=VALUE parameters).",
+        show_default=False,
+    ),
 ]
 Local = Annotated[
     bool, typer.Option("--local", help="Run on an embedded engine here (Spark local[*], own H2O).")
@@ -66,14 +72,21 @@ def submit(
 
     Your own Spark program runs with spark-submit semantics: getOrCreate() reaches the engine.
 
-    Your own H2O program connects to the URL in DMLCTL_H2O_URL (unset with --local).
+    Your own H2O program's h2o.init() reaches the cluster's cloud with your login, and
+    h2o.import_file("x.csv") reads the x.csv given with --data (with --local: its own H2O).
 
     Either finds its run directory in DMLCTL_RUN_DIR, and runs in a work directory of its own
-    (DMLCTL_WORK_DIR) holding its --data input; what it writes there ends up in the run
-    directory.
+    (DMLCTL_WORK_DIR) holding its --data input; what it writes there, and the figures of
+    plt.show(), end up in the run directory.
+
+    A notebook runs top to bottom on a kernel here; the executed notebook is kept in the run
+    directory, and a failing cell fails the job.
     """
     spec = joblib.resolve_job(job, engine)
     joblib.require_client(spec.engine)
+    if spec.is_notebook:
+        notebook.require_executor()
+        notebook.parameters(args or [])  # checked before anything runs
     if cores is not None and spec.engine != "spark":
         raise UsageError("--cores applies to Spark jobs only", hint="leave --cores away")
     inputs = local_input.items(data_paths or [])

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from dmlctl import engines
 from dmlctl.errors import UsageError
+from dmlctl.jobs import notebook
 from dmlctl.paths import JOBS_DIR
 
 IRIS_CSV = JOBS_DIR / "data" / "iris.csv"
+NOTEBOOK = ".ipynb"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ class Job:
     engine: str
     sample: SampleJob | None = None
 
+    @property
+    def is_notebook(self) -> bool:
+        return self.script.suffix == NOTEBOOK
+
 
 def sample_jobs() -> list[SampleJob]:
     return list(SAMPLE_JOBS.values())
@@ -126,9 +132,13 @@ def imported_engines(source: str) -> set[str]:
 
 
 def detect_engine(path: Path) -> str:
-    """The engine of the user's program, from its imports; UsageError when it is unclear."""
+    """The engine of the user's program (or notebook), from its imports; UsageError when it is
+    unclear."""
     try:
-        source = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == NOTEBOOK:
+            source = notebook.code(path)
+        else:
+            source = path.read_text(encoding="utf-8", errors="replace")
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
     found = imported_engines(source)
@@ -151,7 +161,7 @@ def _check_engine(engine: str | None) -> str | None:
 
 
 def _looks_like_path(job: str) -> bool:
-    return job.endswith(".py") or "/" in job or os.sep in job or Path(job).exists()
+    return job.endswith((".py", NOTEBOOK)) or "/" in job or os.sep in job or Path(job).exists()
 
 
 def run_name(text: str) -> str:
@@ -161,7 +171,8 @@ def run_name(text: str) -> str:
 
 
 def resolve_job(job: str, engine: str | None = None) -> Job:
-    """JOB as typed: a sample job's name or a path to a .py file. UsageError when neither."""
+    """JOB as typed: a sample job's name, or a path to a .py file or a notebook (.ipynb).
+    UsageError when neither."""
     engine = _check_engine(engine)
     sample = SAMPLE_JOBS.get(job)
     if sample is not None:
@@ -176,7 +187,7 @@ def resolve_job(job: str, engine: str | None = None) -> Job:
         hint = f"did you mean `dmlctl submit {suggestion}`?" if suggestion else None
         raise UsageError(
             f"unknown job {job!r}: the sample jobs are {', '.join(SAMPLE_JOBS)}, "
-            "or give the path of your own .py file",
+            "or give the path of your own .py file or .ipynb notebook",
             hint=hint or "`dmlctl jobs` lists the sample jobs",
         )
     path = Path(job).expanduser()
@@ -184,7 +195,7 @@ def resolve_job(job: str, engine: str | None = None) -> Job:
         raise UsageError(f"no such file: {job}", hint="give the path of your job's .py file")
     if not path.is_file():
         raise UsageError(f"{job} is not a file", hint="give the path of your job's .py file")
-    if path.suffix != ".py":
-        raise UsageError(f"{job} is not a Python file (.py)")
+    if path.suffix not in (".py", NOTEBOOK):
+        raise UsageError(f"{job} is neither a Python file (.py) nor a notebook (.ipynb)")
     path = path.resolve()
     return Job(run_name(path.stem), path, engine or detect_engine(path))

@@ -118,6 +118,7 @@ def target(conn: Connection, engine: str, cores: int | None = None) -> Target:
         spark_conf={"spark.cores.max": str(cores)} if cores else None,
         secret_conf=conn.creds.spark_conf(),
         h2o_env=conn.creds.h2o_env(),
+        h2o_nodes=tuple(conn.ends.h2o_nodes),
     )
 
 
@@ -145,4 +146,5 @@ def prepare_input(
         (workdir / H2O_CONFIG).write_text(f"[init]\nurl = {target.h2o_url}\n")
     if inv is not None and inputs:
         nodes.stage_workdir(inv, workdir, inputs)
+        target = dataclasses.replace(target, data_on_nodes=True)
     return workdir, inputs, target

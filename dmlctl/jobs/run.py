@@ -14,6 +14,7 @@ from typing import Any
 
 from dmlctl.cluster import executor_python
 from dmlctl.errors import OperationError, UsageError
+from dmlctl.jobs import notebook
 from dmlctl.jobs.catalogue import Job
 from dmlctl.jobs.rundir import LOG_FILE, check_result, read_result, write_run_record
 from dmlctl.jobs.target import Target, job_command, secret_conf_file
@@ -123,6 +124,18 @@ def failure(name: str, returncode: int, seconds: float, log: Path, target: Targe
     return OperationError(f"{name} failed (exit {returncode}) after {seconds:.0f} s", hint=hint)
 
 
+def in_notebook(error: OperationError, job: Job, run_dir: Path) -> OperationError:
+    """ERROR naming the notebook's failed cell, and the executed notebook that shows it."""
+    executed = run_dir / job.script.name
+    cell = notebook.failure(executed)
+    if cell is None:
+        return error
+    hint = error.hint or ""
+    if hint.startswith("full output:"):
+        hint = f"the executed notebook: {executed}"
+    return OperationError(f"{error.message} at {cell}", hint=hint)
+
+
 @dataclass
 class Run:
     job: Job
@@ -180,7 +193,8 @@ def submit(
                 },
             )
     if returncode != 0:
-        raise failure(job.name, returncode, seconds, run_dir / LOG_FILE, target)
+        error = failure(job.name, returncode, seconds, run_dir / LOG_FILE, target)
+        raise in_notebook(error, job, run_dir) if job.is_notebook else error
     result = read_result(run_dir)
     problems = check_result(job, result, run_dir)
     if problems:

@@ -40,6 +40,11 @@ class Target:
     secret_conf: dict[str, str] = field(default_factory=dict, repr=False)
     # DMLCTL_H2O_USER, _PASSWORD, _CACERT: what h2o.connect(url, auth, cacert) needs.
     h2o_env: dict[str, str] = field(default_factory=dict, repr=False)
+    # Every H2O node's ADDRESS:PORT: h2o.init(ip=<one of them>) means this cloud.
+    h2o_nodes: tuple[str, ...] = ()
+    # The job's --data input is in its work directory on every node too (an inventory's
+    # cluster; a profile has no SSH to put it there).
+    data_on_nodes: bool = False
 
     @classmethod
     def local(cls, cores: int | None = None) -> "Target":
@@ -58,6 +63,7 @@ class Target:
         spark_conf: dict[str, str] | None = None,
         secret_conf: dict[str, str] | None = None,
         h2o_env: dict[str, str] | None = None,
+        h2o_nodes: Iterable[str] = (),
     ) -> "Target":
         """Spark client mode (driver here, reachable by the workers at DRIVER_HOST) and the
         H2O cloud at H2O_URL."""
@@ -73,6 +79,7 @@ class Target:
             node_data=node_data,
             secret_conf=dict(secret_conf or {}),
             h2o_env=dict(h2o_env or {}),
+            h2o_nodes=tuple(h2o_nodes),
         )
 
     def endpoint(self, engine: str) -> str | None:
@@ -135,11 +142,35 @@ def _spark_env(env: dict[str, str], target: Target, properties_file: Path | None
         env["SPARK_LOCAL_IP"] = "127.0.0.1"  # a local run stays on loopback
 
 
+H2O_VARIABLES = (
+    "DMLCTL_DATA_ON_NODES",
+    "DMLCTL_H2O_URL",
+    "DMLCTL_H2O_NODES",
+    "DMLCTL_H2O_USER",
+    "DMLCTL_H2O_PASSWORD",
+    "DMLCTL_H2O_PASSWORD_FILE",
+    "DMLCTL_H2O_CACERT",
+)
+# A sitecustomize that installs dmlctl.jobs.program_hooks in every Python started with this
+# directory on PYTHONPATH: a notebook's kernel, or a program run by hand after `dmlctl env`.
+STARTUP_DIR = Path(__file__).resolve().parent / "startup"
+
+
+def with_startup(pythonpath: str | None) -> str:
+    """PYTHONPATH with STARTUP_DIR first."""
+    rest = [p for p in (pythonpath or "").split(os.pathsep) if p and p != str(STARTUP_DIR)]
+    return os.pathsep.join([str(STARTUP_DIR), *rest])
+
+
 def _h2o_env(env: dict[str, str], target: Target, _: Path | None) -> None:
-    for key in ("DMLCTL_H2O_URL", "DMLCTL_H2O_USER", "DMLCTL_H2O_PASSWORD", "DMLCTL_H2O_CACERT"):
+    for key in H2O_VARIABLES:
         env.pop(key, None)  # a local run starts its own H2O
     if target.h2o_url:
         env["DMLCTL_H2O_URL"] = target.h2o_url
+        if target.h2o_nodes:
+            env["DMLCTL_H2O_NODES"] = ",".join(target.h2o_nodes)
+        if target.data_on_nodes:
+            env["DMLCTL_DATA_ON_NODES"] = "1"
         env.update(target.h2o_env)
 
 
@@ -166,13 +197,16 @@ def job_command(
         MPLBACKEND="Agg",
     )
     (_spark_env if job.engine == engines.SPARK.name else _h2o_env)(env, target, properties_file)
+    if job.is_notebook:
+        # The notebook's kernel (a Python of its own) gets the launcher's hooks this way.
+        env["PYTHONPATH"] = with_startup(env.get("PYTHONPATH"))
     extra: list[str] = []
     if job.sample is not None and target.node_data:
         extra = [job.sample.data_flag, target.node_data]
     elif job.sample is not None and target.mode == "cluster" and job.sample.driver_flag:
         extra = [job.sample.driver_flag]  # the nodes cannot see its input: read it here
-        # Through dmlctl.jobs.launch: an H2O program that cannot reach the cloud fails, never starts
-    # a private H2O here.
+    # Through dmlctl.jobs.launch: the program's h2o.init() reaches the cloud (or fails, never
+    # starting a private H2O here), and a notebook runs on a kernel.
     argv = [sys.executable, "-u", "-m", "dmlctl.jobs.launch", str(job.script), *extra, *args]
     return argv, env
 

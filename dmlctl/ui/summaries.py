@@ -114,6 +114,9 @@ def show_run(run, console, run_dir_shown: str) -> None:
         for part in render(run.result):
             console.print(part, highlight=False)
     files = sorted(p.name for p in run.run_dir.iterdir() if p.is_file())
+    figures = [name for name in files if name.startswith("figure-") and name.endswith(".png")]
+    if figures:
+        console.print(f"figures: {', '.join(figures)}", highlight=False, soft_wrap=True)
     console.print(
         f"[green]✓[/] {run.job.name} finished in {run.seconds:.0f} s on "
         f"{run.target.describe(run.job.engine)}",

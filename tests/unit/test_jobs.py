@@ -152,7 +152,7 @@ def test_user_file(tmp_path, monkeypatch):
     [
         (None, "missing.py", "no such file"),
         ("dir", "adir.py", "is not a file"),
-        ("txt", "notes.txt", "is not a Python file"),
+        ("txt", "notes.txt", "is neither a Python file"),
         (None, "sub/missing.py", "no such file"),
     ],
 )

@@ -63,6 +63,8 @@ def test_wheel_carries_playbooks_roles_and_jobs_as_assets(built):
     expected = {f"dmlctl/_assets/{path}" for path in _tracked("playbooks", "roles", "jobs")}
     expected |= {"dmlctl/_assets/ansible.cfg", "dmlctl/data/containers.conf"}
     assert {"dmlctl/_assets/playbooks/deploy.yml", "dmlctl/_assets/jobs/h2o_rf.py"} <= expected
+    # The lecture's notebooks, and the start-up hook that notebook kernels and `dmlctl env` use.
+    expected |= {"dmlctl/_assets/jobs/lecture_h2o_rf.ipynb", "dmlctl/jobs/startup/sitecustomize.py"}
     assert expected <= names, sorted(expected - names)
     # Only the package: no tests, molecule scenarios or the playbooks' roles link.
     assert not [n for n in names if n.startswith(("tests/", "molecule/", "bench/"))]
