@@ -4,7 +4,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from dmlctl.commands.common import Inventory, Json, Profile
+from dmlctl.commands.common import Inventory, Json, Profile, connect
 from dmlctl.ui.console import print_json
 
 
@@ -19,7 +19,6 @@ def env(
     _CACERT; a start-up hook on PYTHONPATH passes them), failing loudly when the cloud is down
     instead of starting a private H2O here.
     """
-    from dmlctl.cluster.connection import connect
     from dmlctl.jobs.environment import cluster_environment
 
     variables = cluster_environment(connect(inventory_path, profile_path))

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from dmlctl import jobs as joblib
-from dmlctl.commands.common import Inventory, Profile
+from dmlctl.commands.common import Inventory, Profile, connect
 from dmlctl.errors import UsageError
 from dmlctl.jobs import cluster_target, notebook
 from dmlctl.staging import local_input
@@ -94,8 +94,6 @@ def submit(
         joblib.check_local_engine(spec.engine)
         inv, target = None, joblib.Target.local(cores)
     else:
-        from dmlctl.cluster.connection import connect
-
         conn = connect(inventory, profile_path)
         inv, target = conn.inv, cluster_target.target(conn, spec.engine, cores)
         if spec.engine == "spark" and (differs := cluster_target.python_mismatch(conn)):

@@ -78,6 +78,9 @@ def test_deploy_options_reach_ansible(capsys, runs, inventory):
     assert runs[-1]["limit"] == "node1" and runs[-1]["verbose"]
     assert runs[-1]["vars"]["dmlctl_insecure"] is True
     assert "security is OFF" in err
+    # Every command that reaches the cluster says so while it stays open.
+    code, out, err = _dmlctl(capsys, "env", "-i", inventory, "--json")
+    assert code == 0 and "security is OFF" in err and json.loads(out)["MASTER"]
     # The next plain deploy is secure again.
     code, out, _ = _dmlctl(capsys, "deploy", "-i", inventory, "--limit", "node2", "--json")
     assert code == 0 and json.loads(out)["ok"] is True
