@@ -172,7 +172,8 @@ def watch(fetch: Callable[[], dict], console, every: float = 2.0) -> None:
                 model = fetch()
                 stamp = Text(f"refreshed {time.strftime('%H:%M:%S')}, every {every:g} s; "
                              "Ctrl-C stops", style="dim")  # fmt: skip
-                live.update(Group(render(model), stamp), refresh=True)
+                # First, as `watch` puts it: a terminal shorter than the picture keeps its top.
+                live.update(Group(stamp, render(model)), refresh=True)
                 time.sleep(every)
         except KeyboardInterrupt:
             pass

@@ -81,7 +81,8 @@ def test_logs_of_one_host(cluster):
 def test_status_watch_refreshes_until_ctrl_c(cluster):
     """On a terminal the picture is drawn again every 2 s (two different refresh times are
     seen), and Ctrl-C ends the watch with the cluster's verdict."""
-    env = {**os.environ, "DMLCTL_STATE_DIR": str(cluster.state_dir), "COLUMNS": "120"}
+    env = {**os.environ, "DMLCTL_STATE_DIR": str(cluster.state_dir), "COLUMNS": "120",
+           "LINES": "60"}  # fmt: skip
     primary, secondary = pty.openpty()
     watching = subprocess.Popen(
         [DMLCTL, "status", "--watch", "-i", str(cluster.inventory)],
