@@ -149,17 +149,22 @@ def _show_outputs(cell, number: int, total: int) -> None:
     sys.stdout.flush()
 
 
-def require_executor() -> None:
-    """Running notebooks needs nbclient and ipykernel: the `notebook` extra."""
+def require_extra(what: str, modules: tuple[str, ...]) -> None:
+    """UsageError naming the `notebook` extra unless MODULES are installed; WHAT needs them."""
     import importlib.util
 
-    missing = [m for m in ("nbclient", "ipykernel") if importlib.util.find_spec(m) is None]
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
         raise UsageError(
-            f"running notebooks needs the {' and '.join(missing)} package(s), which this dmlctl "
+            f"{what} needs the {' and '.join(missing)} package(s), which this dmlctl "
             "was installed without",
             hint=f"install the notebook extra: {NOTEBOOK_EXTRA}",
         )
+
+
+def require_executor() -> None:
+    """Running notebooks needs nbclient and ipykernel: the `notebook` extra."""
+    require_extra("running notebooks", ("nbclient", "ipykernel"))
 
 
 def execute(path: str, args: list[str]) -> int:

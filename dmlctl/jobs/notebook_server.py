@@ -8,7 +8,6 @@ session of its own, so Ctrl-C reaches dmlctl, which stops it (and its kernels) c
 """
 
 import contextlib
-import importlib.util
 import os
 import secrets
 import socket
@@ -51,13 +50,7 @@ class Server:
 
 
 def require_jupyterlab() -> None:
-    missing = [m for m in ("jupyterlab", "ipykernel") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise UsageError(
-            f"`dmlctl notebook` needs the {' and '.join(missing)} package(s), which this dmlctl "
-            "was installed without",
-            hint=f"install the notebook extra: {notebook.NOTEBOOK_EXTRA}",
-        )
+    notebook.require_extra("`dmlctl notebook`", ("jupyterlab", "ipykernel"))
 
 
 def root_dir(directory: Path | None) -> Path:
