@@ -43,24 +43,20 @@ class PlaybookRun:
     progress: PlaybookProgress = field(default_factory=PlaybookProgress)
 
 
+@contextlib.contextmanager
 def changing(inv_path: Path, what: str, waiting=None):
-    """The lock held while a command changes the cluster of INV_PATH (a context manager): a
-    second one waits, and WAITING(holder) is called first with what the holder said it does."""
+    """The lock held while a command changes the cluster of INV_PATH: a second one waits, and
+    WAITING(holder) is called first with what the holder said it does."""
     path = state_dir() / "locks" / f"{store.inventory_key(inv_path)}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
 
     def wait() -> None:
         if waiting is not None:
             waiting(path.read_text().strip() or "another dmlctl command")
 
-    @contextlib.contextmanager
-    def held():
-        with store.locked(path, waiting=wait):
-            if store.lock_depth(path) == 1:
-                path.write_text(f"dmlctl {what} (pid {os.getpid()})\n")
-            yield
-
-    return held()
+    with store.locked(path, waiting=wait):
+        if store.lock_depth(path) == 1:
+            path.write_text(f"dmlctl {what} (pid {os.getpid()})\n")
+        yield
 
 
 def _task_counts_file() -> Path:
@@ -128,11 +124,12 @@ def prepare(
     check: bool = False,
     extravars: dict | None = None,
     insecure: bool | None = None,
+    hosts: list[str] | None = None,
 ) -> PlaybookRun:
     """A run of PLAYBOOK on INV (see check_run). For the engines' playbooks it makes any
     missing secret and says where they are; INSECURE: see policy.playbook_vars (None keeps
-    the mode of the last deploy)."""
-    hosts = check_run(playbook, inv, limit, extravars)
+    the mode of the last deploy). HOSTS: what check_run already said, so it is not asked twice."""
+    hosts = hosts if hosts is not None else check_run(playbook, inv, limit, extravars)
     extravars = dict(extravars or {})
     if playbook in SECURED_PLAYBOOKS:
         security_vars = policy.playbook_vars(inv, inv.path, insecure=insecure, record=not check)

@@ -129,8 +129,9 @@ def run_playbook(
     with exclusive(inv.path, playbook.removesuffix(".yml"), check or playbook not in
                    operations.CHANGING_PLAYBOOKS):  # fmt: skip
         run = operations.prepare(
-            playbook, inv, limit=limit, check=check, extravars=extravars, insecure=insecure
-        )
+            playbook, inv, limit=limit, check=check, extravars=extravars, insecure=insecure,
+            hosts=hosts,
+        )  # fmt: skip
         warn_if_insecure(run.secure)
         with view.PlaybookView(run.progress, err, live=not (verbose or as_json)) as live:
             outcome = operations.execute(run, live.refresh, verbose=verbose)
