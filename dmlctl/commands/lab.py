@@ -32,13 +32,21 @@ def report(message: str) -> None:
 def up(
     nodes: Annotated[int, typer.Option("--nodes", "-n", help="Number of machines.")] = 3,
     name: Annotated[str, typer.Option("--name", help="Lab name.")] = "lab",
+    os_choice: Annotated[
+        str,
+        typer.Option(
+            "--os",
+            help="Release of the machines: bookworm (Debian 12), trixie (Debian 13), or mixed "
+            "(alternating, node1 on Debian 12).",
+        ),
+    ] = "bookworm",
 ) -> None:
     """Create a lab of NODES machines and write an Ansible inventory for it.
 
     node1 is the Spark master, the other nodes Spark workers, every node an H2O node.
     The lab becomes the active one: commands given no inventory use it.
     """
-    lab = labs.up(nodes, name, progress=report)
+    lab = labs.up(nodes, name, os=os_choice, progress=report)
     show_nodes(lab)
     err.print(f"inventory: {lab.inventory}", highlight=False)
     err.print(f"log in:    dmlctl lab ssh {lab.nodes[0].name}", highlight=False)
@@ -70,7 +78,7 @@ def list_(
                     "name": lab.name,
                     "inventory": str(lab.inventory),
                     "active": active is not None and active.name == lab.name,
-                    "nodes": [{"name": n.name, "ip": n.ip} for n in lab.nodes],
+                    "nodes": [{"name": n.name, "ip": n.ip, "os": n.os} for n in lab.nodes],
                 }
                 for lab in found
             ]
@@ -125,9 +133,13 @@ def restart(node: NodeArgument, name: NameOption = None) -> None:
 @app.command()
 def image(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Build even if cached.")] = False,
+    os_choice: Annotated[
+        str, typer.Option("--os", help="Release: bookworm (Debian 12) or trixie (Debian 13).")
+    ] = "bookworm",
 ) -> None:
-    """Build (once) the base image that lab nodes run: Debian 12 with systemd and sshd."""
-    err.print(labs.ensure_base_image(rebuild=rebuild, progress=report), highlight=False)
+    """Build (once) a base image that lab nodes run: Debian with systemd and sshd."""
+    built = labs.ensure_base_image(os_choice, rebuild=rebuild, progress=report)
+    err.print(built, highlight=False)
 
 
 def show_nodes(lab: labs.Lab) -> None:

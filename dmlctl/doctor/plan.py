@@ -40,6 +40,7 @@ class HostPlan:
     )  # host, setting, addr, port
     paths: dict[str, str] = field(default_factory=dict)  # engine -> install root
     own_users: list[str] = field(default_factory=list)
+    java: dict = field(default_factory=dict)  # what the java role's java_choice.py is asked
 
     def probe_spec(self) -> dict:
         return {
@@ -52,6 +53,7 @@ class HostPlan:
             ],
             "paths": list(self.paths.values()),
             "own_users": self.own_users,
+            "java": self.java,
         }
 
 
@@ -93,8 +95,38 @@ def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
         for engine in runs:
             hp.paths[engine] = str(inv.setting(host, f"{engine}_install_root"))
             hp.own_users.append(str(inv.setting(host, f"{engine}_user")))
+        hp.java = java_spec(inv, host, runs)
         plans[host] = hp
     return plans
+
+
+def java_spec(inv: ClusterInventory, host: str, runs: list[str]) -> dict:
+    """The question the java role asks files/java_choice.py on HOST, from the same variables
+    (each engine's `<engine>_java_majors`, the pin, the JDK artifact on offer)."""
+    source = (
+        inv.var(host, "java_artifact_source")
+        or inv.var(host, "dmlctl_artifact_source")
+        or ("bundle" if inv.var(host, "dmlctl_lab") is not None else "mirror")
+    )
+    if source == "mirror" and not inv.setting(host, "java_mirror_url"):
+        source = ""
+    beyond = store.truthy(inv.setting(host, "h2o_allow_unsupported_java"))
+    return {
+        "engines": {
+            engine: {
+                "majors": [int(m) for m in inv.setting(host, f"{engine}_java_majors")],
+                "beyond": engine == "h2o" and beyond,
+            }
+            for engine in runs
+        },
+        "pin": int(inv.setting(host, "java_major_version") or 0),
+        "package_pattern": "openjdk-{}-jre-headless",
+        "artifact": {
+            "major": int(inv.setting(host, "java_artifact_major")),
+            "root": str(inv.setting(host, "java_install_root")),
+            "source": source if source in ("bundle", "mirror") else "",
+        },
+    }
 
 
 @functools.cache
@@ -174,7 +206,11 @@ def probe(
         if kind == "runner_on_ok":
             lines = [line for line in result.get("stdout", "").splitlines() if line.startswith("{")]
             try:
-                answers[host] = ("ok", json.loads(lines[-1]))
+                # The machine's answer, then the java role's choice (doctor.yml runs both).
+                seen = json.loads(lines[0])
+                if seen.get("python") and len(lines) > 1:
+                    seen["java_choice"] = json.loads(lines[1])
+                answers[host] = ("ok", seen)
             except (IndexError, ValueError):
                 answers[host] = ("failed", "the probe printed no JSON: " + result.get("stdout", ""))
         elif kind == "runner_on_unreachable":

@@ -1,60 +1,69 @@
 """The Java and the Python a host would run the engines with, against what the roles accept
-(read from the role variables as the inventory sets them)."""
+(read from the role variables as the inventory sets them; the Java choice is the java role's own
+files/java_choice.py, run by the probe)."""
 
-import re
 import sys
 
+from dmlctl import engines
 from dmlctl.doctor.plan import Finding, HostPlan
 from dmlctl.playbooks.inventory import ClusterInventory
 
-
-def java_major(version: str) -> int | None:
-    """1.8.0_402 -> 8, 17.0.9 -> 17."""
-    match = re.match(r"^(?:1\.)?([0-9]+)", version or "")
-    return int(match.group(1)) if match else None
-
-
-def java_range(inv: ClusterInventory, host: str, engine: str) -> tuple[int, int]:
-    """The Java majors ENGINE accepts on HOST: its role's `<engine>_java_majors` as the
-    inventory sets it (the role's default otherwise)."""
-    low, high = inv.setting(host, f"{engine}_java_majors")
-    return int(low), int(high)
+_SOURCES = {
+    "system": "installed",
+    "package": "deploy installs {package}",
+    "bundle": "deploy installs the controller's JDK {major} (bundle) in {home}",
+    "mirror": "deploy installs the JDK {major} of java_mirror_url in {home}",
+}
 
 
-def _java_fix(inv: ClusterInventory, host: str, hp: HostPlan, major: int) -> str:
-    wanted = inv.setting(host, "java_major_version")
-    fix = (
-        f"point /usr/bin/java at a Java the engines accept (update-alternatives --config java), "
-        f"or set java_major_version to one this system ships (now {wanted})"
+def _describe(engine: str, choice: dict) -> str:
+    label = engines.get(engine).label
+    how = _SOURCES[choice["source"]].format(**choice)
+    if choice["source"] in ("bundle", "mirror") and choice.get("marker"):
+        how = f"JDK {choice['major']} in {choice['home']}"
+    flag = " with -allow_unsupported_java" if choice.get("beyond") else ""
+    return f"{label}: Java {choice['major']}{flag} ({how})"
+
+
+def _java_fix(inv: ClusterInventory, host: str, engine: str, offered: dict) -> str:
+    high = inv.setting(host, f"{engine}_java_majors")[1]
+    fixes = []
+    if int(inv.setting(host, "java_major_version") or 0):
+        fixes.append("remove java_major_version to let the roles choose")
+    artifact = inv.setting(host, "java_artifact_major")
+    fixes.append(
+        f"set java_artifact_source: bundle (packs this controller's JDK {artifact}) or mirror "
+        "with java_mirror_url and java_mirror_checksum (a JDK release tarball)"
     )
-    h2o_low, h2o_high = java_range(inv, host, "h2o")
-    if "h2o" in hp.engines and major > h2o_high:
-        fix += (
-            f"; or let H2O start on Java {major} after its own self-check: "
-            f"h2o_java_majors: [{h2o_low}, {major}] and h2o_extra_args: "
-            "['-allow_unsupported_java']"
+    newer = [m for m in offered.get("packages", []) + offered.get("system", []) if m > int(high)]
+    if engine == "h2o" and newer:
+        fixes.append(
+            f"or set h2o_allow_unsupported_java: true (H2O on Java {min(newer)} after its own "
+            "self-check)"
         )
-    return fix
+    return "; ".join(fixes)
 
 
 def java(inv: ClusterInventory, host: str, hp: HostPlan, seen: dict) -> Finding:
-    wanted = inv.setting(host, "java_major_version")
-    found = seen.get("java")
-    major = java_major(found["version"]) if found else None
-    if major is None:
-        return Finding(host, "java", "ok", f"none yet; deploy installs OpenJDK {wanted}")
-    ranges = [java_range(inv, host, engine) for engine in hp.engines]
-    low, high = max(r[0] for r in ranges), min(r[1] for r in ranges)
-    if low <= major <= high:
-        return Finding(host, "java", "ok", f"Java {found['version']}")
-    return Finding(
-        host,
-        "java",
-        "fail",
-        f"Java {found['version']} ({found['executable']}); {'+'.join(hp.engines)} "
-        f"accept {low}-{high}",
-        _java_fix(inv, host, hp, major),
-    )
+    """The Java each engine of HOST gets, as the java role will choose it."""
+    offered = seen.get("java_choice")
+    if not offered:
+        return Finding(host, "java", "warn", "the Java choice did not run (see the probe)")
+    problems = [(e, c) for e, c in offered["plan"].items() if c.get("error")]
+    if problems:
+        engine, choice = problems[0]
+        low, high = choice["majors"]
+        packages = ", ".join(map(str, offered["packages"])) or "none"
+        return Finding(
+            host,
+            "java",
+            "fail",
+            f"no Java {low}-{high} for {engines.get(engine).label} ({choice['error']}; "
+            f"this system's OpenJDK packages: {packages})",
+            _java_fix(inv, host, engine, offered),
+        )
+    detail = "; ".join(_describe(e, c) for e, c in offered["plan"].items())
+    return Finding(host, "java", "ok", detail)
 
 
 def python(host: str, hp: HostPlan, seen: dict) -> Finding:

@@ -1,7 +1,7 @@
-"""The base image lab nodes run: Debian 12 with systemd, sshd, sudo and the lab user.
+"""The base images lab nodes run: Debian 12 or 13 with systemd, sshd, sudo and the lab user.
 
-Built once with debootstrap and imported into podman; a label records the recipe it was built
-from, so a change to the recipe (or the mirror) rebuilds it.
+Each is built once with debootstrap and imported into podman; a label records the recipe it
+was built from, so a change to the recipe (or the mirror) rebuilds it.
 """
 
 import contextlib
@@ -20,10 +20,12 @@ from dmlctl.lab import podman
 from dmlctl.lab.state import LAB_USER
 from dmlctl.paths import cache_dir
 
-BASE_IMAGE = "localhost/dmlctl-base:bookworm"
-DEBIAN_SUITE = "bookworm"
+# The Debian releases a lab node can run (labs upgrade machines a few at a time, so a lab may
+# mix them), by suite name.
+SUITES = {"bookworm": "Debian 12", "trixie": "Debian 13"}
+DEFAULT_SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
-# What a bare Debian 12 lab machine offers Ansible: systemd, python3, sshd, sudo.
+# What a bare Debian lab machine offers Ansible: systemd, python3, sshd, sudo.
 BASE_PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "python3", "openssh-server", "sudo",
     "iproute2", "procps", "ca-certificates",
@@ -52,14 +54,18 @@ def quiet(_: str) -> None:
     pass
 
 
-def recipe_digest(mirror: str = DEFAULT_MIRROR) -> str:
+def base_image(suite: str = DEFAULT_SUITE) -> str:
+    return f"localhost/dmlctl-base:{suite}"
+
+
+def recipe_digest(mirror: str = DEFAULT_MIRROR, suite: str = DEFAULT_SUITE) -> str:
     """Changes whenever what goes into the base image changes, so a stale image is rebuilt."""
-    recipe = json.dumps([DEBIAN_SUITE, mirror, BASE_PACKAGES, LAB_USER, HOSTKEYS_UNIT])
+    recipe = json.dumps([suite, mirror, BASE_PACKAGES, LAB_USER, HOSTKEYS_UNIT])
     return hashlib.sha256(recipe.encode()).hexdigest()[:16]
 
 
-def _image_is_current(digest: str) -> bool:
-    info = podman.inspect("image", BASE_IMAGE)
+def _image_is_current(image: str, digest: str) -> bool:
+    info = podman.inspect("image", image)
     labels = (info or {}).get("Config", {}).get("Labels") or {}
     return labels.get(RECIPE_LABEL) == digest
 
@@ -73,35 +79,40 @@ def _locked(name: str) -> Iterator[None]:
         yield
 
 
-def ensure_base_image(*, rebuild: bool = False, progress: Progress = quiet) -> str:
-    """Build the lab's base image once (debootstrap + podman import) and reuse it."""
+def ensure_base_image(
+    suite: str = DEFAULT_SUITE, *, rebuild: bool = False, progress: Progress = quiet
+) -> str:
+    """Build the lab's base image of SUITE once (debootstrap + podman import) and reuse it."""
+    if suite not in SUITES:
+        raise UsageError(f"no lab image for {suite!r}: choose one of {', '.join(SUITES)}.")
     podman.require()
     mirror = os.environ.get("DMLCTL_DEBIAN_MIRROR", DEFAULT_MIRROR)
-    digest = recipe_digest(mirror)
-    with _locked("base-image"):
-        if not rebuild and _image_is_current(digest):
-            return BASE_IMAGE
+    digest = recipe_digest(mirror, suite)
+    image = base_image(suite)
+    with _locked(f"base-image-{suite}"):
+        if not rebuild and _image_is_current(image, digest):
+            return image
         if shutil.which("debootstrap") is None:
             raise UsageError(
                 "debootstrap not found: it builds the lab's base image.", hint="run `make setup`"
             )
-        progress(f"building the lab base image {BASE_IMAGE} (Debian {DEBIAN_SUITE}, once)")
+        progress(f"building the lab base image {image} ({SUITES[suite]}, once)")
         cache_dir().mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="rootfs-", dir=cache_dir()) as tmp:
             rootfs = Path(tmp) / "rootfs"
-            _debootstrap(rootfs, mirror, progress)
-            _customise_rootfs(rootfs, mirror)
+            _debootstrap(rootfs, suite, mirror, progress)
+            _customise_rootfs(rootfs, suite, mirror)
             progress("importing the root filesystem into podman")
-            _import_rootfs(rootfs, digest)
-    return BASE_IMAGE
+            _import_rootfs(rootfs, image, digest)
+    return image
 
 
-def _debootstrap(rootfs: Path, mirror: str, progress: Progress) -> None:
-    progress(f"debootstrap {DEBIAN_SUITE} from {mirror} (about a minute)")
+def _debootstrap(rootfs: Path, suite: str, mirror: str, progress: Progress) -> None:
+    progress(f"debootstrap {suite} from {mirror} (about a minute)")
     proc = subprocess.run(
         [
             "debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}",
-            DEBIAN_SUITE, str(rootfs), mirror,
+            suite, str(rootfs), mirror,
         ],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -113,7 +124,7 @@ def _debootstrap(rootfs: Path, mirror: str, progress: Progress) -> None:
         )
 
 
-def _customise_rootfs(rootfs: Path, mirror: str) -> None:
+def _customise_rootfs(rootfs: Path, suite: str, mirror: str) -> None:
     """Make the bare system behave like a freshly installed lab machine."""
 
     def chroot(*cmd: str) -> None:
@@ -134,9 +145,9 @@ def _customise_rootfs(rootfs: Path, mirror: str) -> None:
 
     security = mirror.replace("/debian", "/debian-security")
     (rootfs / "etc/apt/sources.list").write_text(
-        f"deb {mirror} {DEBIAN_SUITE} main\n"
-        f"deb {mirror} {DEBIAN_SUITE}-updates main\n"
-        f"deb {security} {DEBIAN_SUITE}-security main\n"
+        f"deb {mirror} {suite} main\n"
+        f"deb {mirror} {suite}-updates main\n"
+        f"deb {security} {suite}-security main\n"
     )
     # A container has no consoles: gettys would only fail and mark the system degraded.
     for masked in ("getty@tty1.service", "console-getty.service", "systemd-udevd.service"):
@@ -148,14 +159,14 @@ def _customise_rootfs(rootfs: Path, mirror: str) -> None:
     (rootfs / "etc/machine-id").write_text("")
 
 
-def _import_rootfs(rootfs: Path, digest: str) -> None:
+def _import_rootfs(rootfs: Path, image: str, digest: str) -> None:
     tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
     imp = subprocess.run(
         [
             "podman", "import",
             "--change", 'CMD ["/sbin/init"]',
             "--change", f"LABEL {RECIPE_LABEL}={digest}",
-            "-", BASE_IMAGE,
+            "-", image,
         ],
         stdin=tar.stdout, capture_output=True, text=True, env=podman.env(), check=False,
     )  # fmt: skip

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from dmlctl.errors import OperationError, UsageError
 from dmlctl.lab import podman
-from dmlctl.lab.image import Progress, ensure_base_image, quiet
+from dmlctl.lab.image import DEFAULT_SUITE, SUITES, Progress, ensure_base_image, quiet
 from dmlctl.lab.inventory import Host, render_lab_inventory
 from dmlctl.lab.state import (
     LAB_USER,
@@ -33,6 +33,8 @@ from dmlctl.lab.state import (
 
 LABEL = "dmlctl.lab"
 MAX_NODES = 16
+# `lab up --os`: one release for every node, or a lab mid-upgrade.
+OS_CHOICES = (*SUITES, "mixed")
 BOOT_TIMEOUT = 120.0
 
 
@@ -72,17 +74,30 @@ def _clear_leftovers(name: str, progress: Progress) -> None:
     shutil.rmtree(lab_dir(name), ignore_errors=True)
 
 
-def up(nodes: int = 3, name: str = "lab", *, progress: Progress = quiet) -> Lab:
+def node_suites(os_choice: str, count: int) -> list[str]:
+    """The release of each node: `mixed` alternates Debian 12 and 13, the master (node1) on 12,
+    as a lab that upgrades a few machines at a time."""
+    if os_choice not in OS_CHOICES:
+        raise UsageError(f"--os must be one of {', '.join(OS_CHOICES)}, not {os_choice!r}.")
+    if os_choice != "mixed":
+        return [os_choice] * count
+    return ["bookworm" if i % 2 == 0 else "trixie" for i in range(count)]
+
+
+def up(
+    nodes: int = 3, name: str = "lab", *, os: str = DEFAULT_SUITE, progress: Progress = quiet
+) -> Lab:
     """Create a lab of `nodes` machines; on any failure remove everything it created."""
     validate_name(name)
     if not 1 <= nodes <= MAX_NODES:
         raise UsageError(f"--nodes must be between 1 and {MAX_NODES}, not {nodes}.")
+    suites = node_suites(os, nodes)
     podman.require()
     _clear_leftovers(name, progress)
-    image = ensure_base_image(progress=progress)
+    images = {suite: ensure_base_image(suite, progress=progress) for suite in sorted(set(suites))}
     started = time.monotonic()
     try:
-        lab = _create(name, nodes, image, progress)
+        lab = _create(name, [images[s] for s in suites], suites, progress)
     except BaseException:
         progress(f"lab {name!r} failed; removing what was created")
         _remove_podman_objects(name)
@@ -93,7 +108,8 @@ def up(nodes: int = 3, name: str = "lab", *, progress: Progress = quiet) -> Lab:
     return lab
 
 
-def _create(name: str, count: int, image: str, progress: Progress) -> Lab:
+def _create(name: str, images: list[str], suites: list[str], progress: Progress) -> Lab:
+    count = len(images)
     directory = lab_dir(name)
     directory.mkdir(parents=True)
     key = directory / "id_ed25519"
@@ -107,8 +123,9 @@ def _create(name: str, count: int, image: str, progress: Progress) -> Lab:
     subnet = network_subnet(network)
 
     node_names = [f"node{i}" for i in range(1, count + 1)]
-    for node, ip in zip(node_names, node_addresses(subnet, count), strict=True):
-        progress(f"starting {node} at {ip}")
+    addresses = node_addresses(subnet, count)
+    for node, ip, image, suite in zip(node_names, addresses, images, suites, strict=True):
+        progress(f"starting {node} at {ip} ({SUITES[suite]})")
         podman.run(
             [
                 "run", "--detach", "--systemd=always",
@@ -121,7 +138,13 @@ def _create(name: str, count: int, image: str, progress: Progress) -> Lab:
     public_key = key.with_suffix(".pub").read_text()
     progress(f"waiting for systemd and sshd on {count} node(s)")
     with ThreadPoolExecutor(max_workers=min(count, 8)) as pool:
-        nodes = list(pool.map(lambda n: _prepare_node(name, n, network, public_key), node_names))
+        nodes = list(
+            pool.map(
+                lambda n, suite: _prepare_node(name, n, network, public_key, suite),
+                node_names,
+                suites,
+            )
+        )
 
     lab = Lab(
         name=name,
@@ -158,7 +181,7 @@ def node_addresses(subnet: str, count: int) -> list[str]:
     return [str(ip) for ip in hosts]
 
 
-def _prepare_node(lab: str, node: str, network: str, public_key: str) -> Node:
+def _prepare_node(lab: str, node: str, network: str, public_key: str, suite: str) -> Node:
     container = _container_name(lab, node)
     info = podman.inspect("container", container) or {}
     ip = info.get("NetworkSettings", {}).get("Networks", {}).get(network, {}).get("IPAddress")
@@ -173,7 +196,7 @@ def _prepare_node(lab: str, node: str, network: str, public_key: str) -> Node:
         input=public_key,
     )  # fmt: skip
     wait_for_boot(node, container, ip)
-    return Node(name=node, container=container, ip=ip)
+    return Node(name=node, container=container, ip=ip, os=suite)
 
 
 def wait_for_boot(node: str, container: str, ip: str) -> None:

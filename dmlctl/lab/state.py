@@ -18,6 +18,8 @@ class Node:
     name: str
     container: str
     ip: str
+    # The Debian suite the node runs (bookworm, trixie).
+    os: str = "bookworm"
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,10 @@ def load_cluster(explicit: Path | None = None, *, cached: bool = False) -> "Clus
 # ---------------------------------------------------------------- reading an inventory
 
 # Host variables dmlctl itself reads (addresses, ports, names); everything else is Ansible's.
-_KEPT_PREFIXES = ("ansible_host", "ansible_port", "spark_", "h2o_", "java_", "dmlctl_insecure")
+_KEPT_PREFIXES = (
+    "ansible_host", "ansible_port", "spark_", "h2o_", "java_",
+    "dmlctl_insecure", "dmlctl_artifact_source", "dmlctl_lab",
+)  # fmt: skip
 # Never read (nor kept in dmlctl's inventory cache): they may come from an Ansible vault.
 _SECRET_VARS = frozenset({"spark_auth_secret", "h2o_api_password", "h2o_tls_keystore_password"})
 
@@ -202,7 +205,10 @@ def load_cached(path: Path) -> ClusterInventory:
         p for d in ("group_vars", "host_vars") for p in (path.parent / d).rglob("*") if p.is_file()
     )
     watched = [path, *sorted(vars_files)]
-    fingerprint = [[str(p), p.stat().st_mtime_ns, p.stat().st_size] for p in watched]
+    # What is kept is part of the key too: a dmlctl that reads more variables reads afresh.
+    fingerprint = [list(_KEPT_PREFIXES)] + [
+        [str(p), p.stat().st_mtime_ns, p.stat().st_size] for p in watched
+    ]
     cache = state_dir() / "inventory-cache" / f"{store.inventory_key(path)}.json"
     cached = store.load(cache, {})
     with contextlib.suppress(KeyError, TypeError):

@@ -4,6 +4,8 @@ labs and their nodes."""
 from rich.table import Table
 from rich.text import Text
 
+from dmlctl.lab.image import SUITES
+
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 
@@ -47,8 +49,8 @@ def labs_table(rows: list) -> Table:
 
 
 def nodes_table(nodes: list, groups: dict[str, list[str]]) -> Table:
-    table = Table("node", "address", "groups", box=None)
+    table = Table("node", "address", "system", "groups", box=None)
     for node in nodes:
         member_of = [group for group, members in groups.items() if node.name in members]
-        table.add_row(node.name, node.ip, ", ".join(member_of))
+        table.add_row(node.name, node.ip, SUITES.get(node.os, node.os), ", ".join(member_of))
     return table

@@ -61,21 +61,24 @@ def test_jobs_lists_the_sample_jobs_a_line_each(capsys):
     assert [line.split()[:2] for line in lines] == [["h2o-rf", "H2O"], ["spark-kmeans", "Spark"]]
 
 
-@pytest.mark.parametrize("flags", [(), ("--rebuild",)])
-def test_lab_image_builds_only_when_asked_to_rebuild(capsys, monkeypatch, flags):
+@pytest.mark.parametrize(
+    ("flags", "wanted"),
+    [((), ("bookworm", False)), (("--rebuild", "--os", "trixie"), ("trixie", True))],
+)
+def test_lab_image_builds_only_when_asked_to_rebuild(capsys, monkeypatch, flags, wanted):
     from dmlctl import lab
 
     asked = []
 
-    def ensure(*, rebuild, progress):
-        asked.append(rebuild)
+    def ensure(suite, *, rebuild, progress):
+        asked.append((suite, rebuild))
         return "dmlctl-base:abc"
 
     monkeypatch.setattr(lab, "ensure_base_image", ensure)
     with pytest.raises(SystemExit) as caught:
         main(["lab", "image", *flags])
     assert caught.value.code == 0
-    assert asked == [bool(flags)]
+    assert asked == [wanted]
     assert capsys.readouterr().err.strip() == "dmlctl-base:abc"
 
 

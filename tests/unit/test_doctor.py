@@ -1,5 +1,6 @@
 """doctor: the probe on this machine, and the judging of recorded answers."""
 
+import importlib.util
 import json
 import socket
 import subprocess
@@ -9,11 +10,36 @@ from pathlib import Path
 import pytest
 
 from dmlctl.doctor import checks, plan
-from dmlctl.paths import PLAYBOOK_DIR
+from dmlctl.paths import PLAYBOOK_DIR, ROLES_DIR
 from dmlctl.playbooks.inventory import ClusterInventory
 
 PROBE = PLAYBOOK_DIR / "files" / "doctor_probe.py"
 ADDRESSES = {"n1": "10.0.0.1", "n2": "10.0.0.2", "n3": "10.0.0.3"}
+JAVA_CHOICE = ROLES_DIR / "java" / "files" / "java_choice.py"
+DEBIAN12 = {"system": {}, "packages": {17: "openjdk-17-jre-headless"}}
+DEBIAN13 = {
+    "system": {},
+    "packages": {21: "openjdk-21-jre-headless", 25: "openjdk-25-jre-headless"},
+}
+
+
+def _java_choice_module():
+    spec = importlib.util.spec_from_file_location("java_choice", JAVA_CHOICE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _java_answer(spec: dict, system: dict, packages: dict) -> dict:
+    """What the java role's own java_choice.py answers on a host offering these Javas."""
+    choice = _java_choice_module()
+    plan_ = {}
+    for engine, wants in spec["engines"].items():
+        picked = choice.choose(
+            wants["majors"], wants["beyond"], spec["pin"], system, packages, {}, spec["artifact"]
+        )
+        plan_[engine] = {"home": "", "package": "", **picked, "majors": wants["majors"]}
+    return {"plan": plan_, "system": sorted(system), "packages": sorted(packages), "artifacts": []}
 
 
 def _inventory(**node1_vars) -> ClusterInventory:
@@ -34,7 +60,7 @@ def _healthy_answer(host: str, hp: plan.HostPlan) -> dict:
     return {
         "python": [*sys.version_info[:3]],
         "os": {"id": "debian", "id_like": "", "pretty": "Debian 12", "systemd": True},
-        "java": {"executable": "/usr/lib/jvm/java-17/bin/java", "version": "17.0.13"},
+        "java_choice": _java_answer(hp.java, **DEBIAN12),
         "memory": {"total_mb": 16000, "available_mb": 12000},
         "own_rss_mb": 0,
         "disk": [{"path": p, "checked": "/opt", "free_mb": 50000} for p in hp.paths.values()],
@@ -143,7 +169,11 @@ def test_a_firewalled_peer_port_fails_reach():
     ("change", "check", "words"),
     [
         (lambda a: a.update(python=None), "python", "no /usr/bin/python3"),
-        (lambda a: a["java"].update(version="11.0.2"), "java", "accept 17-17"),
+        (
+            lambda a: a.update(java_choice=_java_answer(_h2o_only(), **DEBIAN13)),
+            "java",
+            "no Java 8-17 for H2O",
+        ),
         (lambda a: a["os"].update(id="alpine", pretty="Alpine"), "os", "not a supported OS"),
         (lambda a: a["memory"].update(total_mb=3000), "memory", "has 3000 MiB"),
         (lambda a: a["disk"][0].update(free_mb=100), "disk", "100 MiB free"),
@@ -209,26 +239,75 @@ def test_the_probe_on_this_machine_names_a_listeners_process():
     assert answer["memory"]["total_mb"] > 0
 
 
-def test_java_ranges_and_python_are_read_from_the_inventory():
-    """A Debian 13 lab: Java 21 only. H2O's range as the inventory widens it is accepted; a
-    worker's Python that differs from the driver's is a warning, the master's is not checked."""
-    java21 = {"executable": "/usr/lib/jvm/java-21/bin/java", "version": "21.0.8"}
+def _h2o_only() -> dict:
+    return plan.java_spec(_inventory(), "n2", ["h2o"])
+
+
+def _debian13(host, answer, plans):
+    answer.update(java_choice=_java_answer(plans[host].java, **DEBIAN13))
+
+
+def _judge_debian13(inv, python=None):
+    plans = plan.plan(inv)
+
+    def change(host, answer):
+        _debian13(host, answer, plans)
+        if python:
+            answer["python"] = python
+
+    return _judge(inv, change)
+
+
+def _with_vars(**extra) -> ClusterInventory:
+    base = _inventory()
+    hostvars = {h: {**v, **extra} for h, v in base.hostvars.items()}
+    return ClusterInventory(path=Path("inv.ini"), groups=base.groups, hostvars=hostvars)
+
+
+def test_debian13_without_a_jdk_source_fails_java_with_fixes_that_exist_there():
+    failures = plan.failures(_judge_debian13(_inventory()))
+    assert {(f.host, f.check) for f in failures} == {(h, "java") for h in ADDRESSES}
+    failure = failures[0]
+    assert "no Java 8-17 for H2O" in failure.detail and "21, 25" in failure.detail
+    assert "java_artifact_source: bundle" in failure.fix
+    assert "h2o_allow_unsupported_java: true (H2O on Java 21" in failure.fix
+
+
+def test_java_ranges_and_sources_are_read_from_the_inventory():
+    """Debian 13 ships Java 21 and 25 only: Spark takes 21; H2O takes the JDK bundle, or Java 21
+    with its own flag, or any range the inventory widens it to."""
+    java = {
+        f.host: f
+        for f in _judge_debian13(_with_vars(dmlctl_artifact_source="bundle"))
+        if f.check == "java"
+    }
+    assert java["n2"].status == "ok"
+    assert "Spark: Java 21 (deploy installs openjdk-21-jre-headless)" in java["n2"].detail
+    assert "H2O: Java 17 (deploy installs the controller's JDK 17 (bundle)" in java["n2"].detail
+    flagged = {
+        f.host: f
+        for f in _judge_debian13(_with_vars(h2o_allow_unsupported_java=True))
+        if f.check == "java"
+    }
+    assert "H2O: Java 21 with -allow_unsupported_java" in flagged["n1"].detail
+    widened = {
+        f.host: f for f in _judge_debian13(_with_vars(h2o_java_majors=[8, 25])) if f.check == "java"
+    }
+    assert "H2O: Java 25 (deploy installs openjdk-25-jre-headless)" in widened["n1"].detail
+
+
+def test_a_pinned_java_the_system_lacks_fails_naming_the_pin():
+    [*failures] = plan.failures(_judge_debian13(_with_vars(java_major_version=17)))
+    assert failures and all(f.check == "java" for f in failures)
+    assert "pinned release not offered" in failures[0].detail
+    assert "remove java_major_version" in failures[0].fix
+
+
+def test_python_path_is_read_from_the_inventory_and_checked_where_executors_run():
+    """A worker's Python unlike the driver's is a warning; the master's is not checked."""
     other = [3, 13, 5] if sys.version_info[:2] != (3, 13) else [3, 12, 3]
-
-    def debian13(host, answer):
-        answer.update(java=java21, python=other)
-
-    [*failures] = plan.failures(_judge(_inventory(), debian13))
-    assert {f.check for f in failures} == {"java"}
-    fix = next(f.fix for f in failures if f.host == "n1")
-    assert "h2o_java_majors: [8, 21]" in fix and "-allow_unsupported_java" in fix
-    widened = ClusterInventory(
-        path=Path("inv.ini"),
-        groups=_inventory().groups,
-        hostvars={h: {**v, "h2o_java_majors": [8, 21], "spark_python": "/opt/py/bin/python3"}
-                  for h, v in _inventory().hostvars.items()},
-    )  # fmt: skip
-    findings = _judge(widened, debian13)
+    inv = _with_vars(spark_python="/opt/py/bin/python3", dmlctl_artifact_source="bundle")
+    findings = _judge_debian13(inv, python=other)
     assert plan.failures(findings) == []
     python = {f.host: f for f in findings if f.check == "python"}
     assert python["n1"].status == "ok"  # the master runs no executors

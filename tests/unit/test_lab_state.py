@@ -37,6 +37,7 @@ def test_state_round_trips_and_lists_sorted():
         "name": "node3",
         "container": "dmlctl-alpha-node3",
         "ip": "10.89.0.4",
+        "os": "bookworm",
     }
 
 
@@ -104,24 +105,53 @@ def test_failed_up_removes_everything_it_created(monkeypatch):
     removed = []
     monkeypatch.setattr(podman, "require", lambda: None)
     monkeypatch.setattr(nodes, "_clear_leftovers", lambda name, progress: None)
-    monkeypatch.setattr(nodes, "ensure_base_image", lambda progress: "img")
+    monkeypatch.setattr(nodes, "ensure_base_image", lambda suite, progress: f"img-{suite}")
     monkeypatch.setattr(nodes, "_remove_podman_objects", removed.append)
 
-    def half_created(name, count, image, progress):
+    def half_created(name, images, suites, progress):
+        assert images == ["img-bookworm", "img-trixie", "img-bookworm"]
         lab.lab_dir(name).mkdir(parents=True)
         raise OperationError("node2 booted degraded")
 
     monkeypatch.setattr(nodes, "_create", half_created)
     with pytest.raises(OperationError):
-        lab.up(3, "alpha")
+        lab.up(3, "alpha", os="mixed")
     assert removed == ["alpha"]
     assert not lab.lab_dir("alpha").exists()
     assert lab.active() is None
 
 
-def test_recipe_digest_changes_with_the_mirror():
+def test_recipe_digest_changes_with_the_mirror_and_the_release():
     assert lab.recipe_digest("http://a/debian") == lab.recipe_digest("http://a/debian")
     assert lab.recipe_digest("http://a/debian") != lab.recipe_digest("http://b/debian")
+    assert lab.recipe_digest("http://a/debian", "trixie") != lab.recipe_digest("http://a/debian")
+
+
+@pytest.mark.parametrize(
+    ("choice", "suites"),
+    [
+        ("bookworm", ["bookworm"] * 3),
+        ("trixie", ["trixie"] * 3),
+        ("mixed", ["bookworm", "trixie", "bookworm"]),
+    ],
+)
+def test_lab_up_os_gives_each_node_a_release(choice, suites):
+    assert nodes.node_suites(choice, 3) == suites
+
+
+def test_lab_up_refuses_an_unknown_release():
+    with pytest.raises(UsageError, match="--os must be one of bookworm, trixie, mixed"):
+        nodes.node_suites("sid", 2)
+
+
+def test_a_lab_recorded_before_releases_reads_as_debian_12():
+    old = {
+        "name": "a",
+        "network": "n",
+        "created": "t",
+        "nodes": [{"name": "node1", "container": "c", "ip": "10.0.0.1"}],
+    }
+    assert lab.Lab.from_json(old).nodes[0].os == "bookworm"
 
 
 def test_missing_podman_says_make_setup(monkeypatch):
