@@ -17,6 +17,8 @@ class Connection:
     inv: ClusterInventory | None  # None with a profile
     profile: profile.Profile | None
     source: str  # the inventory or profile file, as shown to the user
+    # False before the first deploy from here: no secrets or CA, no mode to report.
+    security_set_up: bool = True
 
     @property
     def refused_hint(self) -> str:
@@ -45,11 +47,16 @@ def connect(inventory_path: Path | None, profile_path: Path | None = None) -> Co
             profile=prof,
             source=str(prof.path),
         )
-    inv = load_cluster(inventory_path, cached=True)
+    return for_inventory(load_cluster(inventory_path, cached=True))
+
+
+def for_inventory(inv: ClusterInventory) -> Connection:
+    """How dmlctl itself reaches the cluster of INV (with the secrets it keeps for it)."""
     return Connection(
         ends=endpoints.endpoints(inv),
         creds=policy.credentials_for(inv, inv.path),
         inv=inv,
         profile=None,
         source=str(inv.path),
+        security_set_up=policy.set_up(inv, inv.path),
     )

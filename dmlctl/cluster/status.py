@@ -134,19 +134,28 @@ def _refused(url: str, creds: Credentials, timeout: float) -> bool | None:
 
 
 def security_facts(
-    creds: Credentials, clouds: dict, anonymous: bool | None, rest_open: bool
+    creds: Credentials,
+    clouds: dict,
+    anonymous: bool | None,
+    rest_open: bool,
+    set_up: bool = True,
 ) -> dict:
-    """What the engines themselves say about their security, next to how dmlctl reached them."""
+    """What the engines themselves say about their security, next to how dmlctl reached them.
+
+    SET_UP False (no deploy from here yet): the mode, HTTPS and Spark's authentication are
+    None, since dmlctl has no secrets or CA to claim them with; what the engines say stays."""
     views = [cloud for cloud, _ in clouds.values() if cloud is not None]
     internal = [bool(c.get("internal_security_enabled")) for c in views]
+    secure = creds.secure if set_up else None
     return {
-        "secure": creds.secure,
+        "set_up": set_up,
+        "secure": secure,
         "h2o": {
-            "https": creds.h2o_scheme == "https",
+            "https": creds.h2o_scheme == "https" if set_up else None,
             "internal_security": all(internal) if internal else None,
             "anonymous_refused": anonymous,
         },
-        "spark": {"authenticated_by": "shared secret" if creds.secure else None,
+        "spark": {"authenticated_by": "shared secret" if secure else None,
                   "rest_submission_open": rest_open},
     }  # fmt: skip
 
@@ -158,10 +167,12 @@ def collect(
     creds: Credentials | None = None,
     *,
     source: str | None = None,
+    security_set_up: bool = True,
 ) -> dict:
     """The whole status model (what `dmlctl status --json` prints), fetched in parallel.
 
     INV None: a profile's view (ENDS given), without the hosts' SSH reachability.
+    SECURITY_SET_UP: see security_facts.
     """
     creds = creds or Credentials.none()
     assert inv is not None or ends is not None
@@ -191,7 +202,7 @@ def collect(
         spark["missing_worker_names"] = worker_names(inv, spark["missing_workers"])
         h2o = h2o_status(ends, clouds)
         hosts = [{"name": h, "reachable": f.result()} for h, f in reach_futures.items()]
-        security = security_facts(creds, clouds, anonymous.result(), rest.result())
+        security = security_facts(creds, clouds, anonymous.result(), rest.result(), security_set_up)
     return {
         "healthy": spark["healthy"] and h2o["healthy"],
         "spark": spark,
@@ -205,7 +216,8 @@ def collect(
 def collect_for(conn, timeout: float = TIMEOUT) -> dict:
     """The status model of a connection's cluster (dmlctl.cluster.connection); a refused login
     is an error of its own (exit 1), with what to do about it."""
-    model = collect(conn.inv, timeout, ends=conn.ends, creds=conn.creds, source=conn.source)
+    model = collect(conn.inv, timeout, ends=conn.ends, creds=conn.creds, source=conn.source,
+                    security_set_up=conn.security_set_up)  # fmt: skip
     problems = model["h2o"]["problems"]
     if problems and all("login was refused" in p for p in problems):
         raise OperationError(

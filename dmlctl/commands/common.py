@@ -114,11 +114,10 @@ def run_playbook(
     unreachable.
     """
     from dmlctl.cluster import operations
-    from dmlctl.playbooks.events import recap_json
     from dmlctl.playbooks.inventory import load_cluster
     from dmlctl.ui import progress as view
     from dmlctl.ui.confirm import confirm
-    from dmlctl.ui.console import err, print_json, warn_if_insecure
+    from dmlctl.ui.console import err, warn_if_insecure
 
     inv = load_cluster(inventory_path)
     hosts = operations.check_run(playbook, inv, limit, extravars)
@@ -135,15 +134,37 @@ def run_playbook(
         warn_if_insecure(run.secure)
         with view.PlaybookView(run.progress, err, live=not (verbose or as_json)) as live:
             outcome = operations.execute(run, live.refresh, verbose=verbose)
+    _report(run, outcome, as_json=as_json, verbose=verbose)
+    return run
+
+
+def _report(run, outcome, *, as_json: bool, verbose: bool) -> None:
+    """A finished run's recap and failures. A failed one that may have left one engine running
+    and not the other (a deploy whose H2O play failed after Spark's started) also says what
+    runs now, per engine; then it exits 1."""
+    import contextlib
+
+    from dmlctl.cluster import engine_states
+    from dmlctl.playbooks.events import recap_json
+    from dmlctl.ui import progress as view
+    from dmlctl.ui.console import err, print_json
+
+    states = None
+    if engine_states.worth_telling(run, outcome):
+        reading = contextlib.nullcontext() if as_json else err.status("reading what runs now")
+        with reading:
+            states = engine_states.after_failure(run.inv, run.progress.failures)
     if as_json:
-        print_json(recap_json(run.progress, outcome.ok))
+        recap = recap_json(run.progress, outcome.ok)
+        print_json({**recap, "engines": engine_states.to_json(states)} if states else recap)
     elif not verbose:
         err.print(view.render_recap(run.progress))
-        if check:
+        if run.check:
             err.print(view.render_changes(run.progress, "would change:"))
     if run.progress.failures and not verbose:
         err.print(view.render_failures(run.progress))
     if not outcome.ok:
-        err.print(f"[bold red]{playbook} failed[/] (Ansible's log: {outcome.artifact_dir})")
+        if states:
+            err.print(view.render_engine_states(states), highlight=False, soft_wrap=True)
+        err.print(f"[bold red]{run.playbook} failed[/] (Ansible's log: {outcome.artifact_dir})")
         raise typer.Exit(1)
-    return run

@@ -36,6 +36,7 @@ class Failure:
     task: str
     message: str
     unreachable: bool = False
+    role: str = ""  # the failed task's role ("" outside any): whose part of a deploy failed
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,10 @@ class PlaybookProgress:
             host.skipped += 1
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
             host.failed += 1
-            self.failures.append(Failure(data["host"], host.last_task, failure_message(result)))
+            self.failures.append(_failure(data, host.last_task, result))
         elif kind == "runner_on_unreachable":
             host.unreachable += 1
-            self.failures.append(
-                Failure(data["host"], host.last_task, failure_message(result), unreachable=True)
-            )
+            self.failures.append(_failure(data, host.last_task, result, unreachable=True))
 
     @property
     def play_fraction(self) -> float | None:
@@ -113,6 +112,11 @@ class PlaybookProgress:
         if not expected:
             return None
         return min(self.tasks_started / expected, 1.0)
+
+
+def _failure(data: dict, task: str, result: dict, *, unreachable: bool = False) -> Failure:
+    role = data.get("role") or ""
+    return Failure(data["host"], task, failure_message(result), unreachable, role)
 
 
 def changed_items(result: dict) -> tuple[str, ...]:

@@ -99,6 +99,11 @@ class ClusterSecrets:
         return store.load(self.path / META, {}) or {}
 
     @property
+    def mode_remembered(self) -> bool:
+        """Whether a deploy recorded the cluster's mode (secure or not) here."""
+        return "insecure" in self.meta()
+
+    @property
     def insecure(self) -> bool:
         """Whether the cluster was last deployed with security off."""
         return bool(self.meta().get("insecure", False))

@@ -24,6 +24,16 @@ def secure(inv, path: Path) -> bool:
     return not (inventory_insecure(inv) or ClusterSecrets.for_inventory(path).insecure)
 
 
+def set_up(inv, path: Path) -> bool:
+    """Whether a deploy from here prepared the security of INV's cluster: its secrets and lab
+    CA when secure, its remembered mode when not. Before the first deploy there is neither, and
+    nothing can be said about the cluster's security."""
+    box = ClusterSecrets.for_inventory(path)
+    if secure(inv, path):
+        return box.exists and box.ca_pem_path.is_file()
+    return box.mode_remembered
+
+
 def playbook_vars(inv, path: Path, *, insecure: bool | None = None, record: bool = True) -> dict:
     """Extra vars for a playbook run: where the secrets are (a path, never a secret) and the
     opt-out. INSECURE: True for `deploy --insecure`, False for a plain deploy (secure unless the

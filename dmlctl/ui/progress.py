@@ -9,6 +9,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from dmlctl import engines
 from dmlctl.playbooks.events import COUNTERS, PlaybookProgress
 
 _STATE_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "unreachable": "bold red"}
@@ -65,6 +66,24 @@ def render_failures(progress: PlaybookProgress) -> RenderableType:
         for (task, message, unreachable), hosts in grouped.items()
     ]
     return Group(*lines)
+
+
+def render_engine_states(states) -> Text:
+    """What a failed run left (dmlctl.cluster.engine_states), one line:
+    `Spark: running (master node1, 2 workers) — H2O: failed on node2 (see the log above)`."""
+    if all(state.running is None for state in states):
+        names = ", ".join(engines.label(state.engine) for state in states)
+        return Text(f"{names}: state unknown ({states[0].detail})", style="yellow")
+    parts = []
+    for state in states:
+        failed = f"failed on {', '.join(state.failed_on)} (see the log above)"
+        if state.running:
+            said = f"running ({state.detail})" + (f", but {failed}" if state.failed_on else "")
+            style = "yellow" if state.failed_on else "green"
+        else:
+            said, style = (failed if state.failed_on else f"not running ({state.detail})"), "red"
+        parts.append(Text.assemble(f"{engines.label(state.engine)}: ", (said, style)))
+    return Text(" — ").join(parts)
 
 
 def render_changes(progress: PlaybookProgress, title: str) -> RenderableType:

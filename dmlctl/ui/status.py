@@ -22,9 +22,18 @@ def _h2o_health(h2o: dict) -> Text:
     return _health(h2o["healthy"])
 
 
-def _security_line(facts: dict | None) -> str:
+def _engines_answer(model: dict) -> bool:
+    return model["spark"]["status"] != "UNREACHABLE" or bool(model["h2o"].get("cloud_size"))
+
+
+def _security_line(model: dict) -> str:
+    facts = model.get("security")
     if not facts:
         return "-"
+    if facts.get("set_up") is False:  # dmlctl made no secrets or CA for it: nothing to claim
+        if _engines_answer(model):
+            return "not set up from here: no secrets for this inventory (run `dmlctl deploy`)"
+        return "not deployed yet (run `dmlctl deploy`)"
     if not facts["secure"]:
         return "OFF (deployed insecure)"
     h2o = facts["h2o"]
@@ -94,7 +103,7 @@ def _spark_summary(model: dict) -> Table:
         ("Spark workers:", f"{spark['workers_alive']} of {spark['workers_expected']} alive"),
         ("Spark resources:", f"{spark['cores']} cores, {spark['memory_mb']} MB"),
         ("Spark UI:", spark["ui"]),
-        ("Security:", _security_line(model.get("security"))),
+        ("Security:", _security_line(model)),
     ):
         spark_summary.add_row(label, value)
     return spark_summary

@@ -228,3 +228,19 @@ def test_the_watchdog_login_is_made_kept_across_grants_and_rotated(state, tmp_pa
     assert box.logins()[watchdog_user] != watchdog
     with pytest.raises(UsageError, match="one of dmlctl's own logins"):
         box.add_users([watchdog_user])
+
+
+def test_security_is_set_up_by_a_deploy_and_never_before(state, tmp_path):
+    from dmlctl.playbooks.inventory import ClusterInventory
+    from dmlctl.security import policy
+
+    inv = ClusterInventory(tmp_path / "inv.ini", {"h2o_nodes": ["n"]},
+                           {"n": {"ansible_host": "10.0.0.2"}})  # fmt: skip
+    assert not policy.set_up(inv, inv.path)
+    policy.playbook_vars(inv, inv.path, insecure=False)
+    assert policy.set_up(inv, inv.path)
+    # Deployed insecure: no secrets, but a mode remembered.
+    other = ClusterInventory(tmp_path / "other.ini", inv.groups, inv.hostvars)
+    assert not policy.set_up(other, other.path)
+    policy.playbook_vars(other, other.path, insecure=True)
+    assert policy.set_up(other, other.path) and not policy.secure(other, other.path)
