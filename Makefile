@@ -63,7 +63,7 @@ unit: setup
 
 # Unit tests, then integration tests on rehearsal labs (and molecule scenarios, run from pytest).
 test: setup lint
-	$(BIN)/pytest tests
+	$(BIN)/pytest --durations=25 tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -100,6 +100,11 @@ def test_three_node_lab_is_usable_by_ansible_and_leaves_nothing_behind(tmp_path,
 
     ssh = dmlctl("lab", "ssh", "node2", "--name", lab_name, "--", "hostname")
     assert ssh.stdout.strip() == "node2"
+    by_address = dmlctl("lab", "ssh", nodes["node3"], "--name", lab_name, "--", "hostname")
+    assert by_address.stdout.strip() == "node3", by_address.stderr
+
+    human = dmlctl("lab", "ls")
+    assert lab_name in human.stdout and "3/3" in human.stdout, human.stdout
 
     unconfirmed = dmlctl("lab", "down", "--name", lab_name)  # no terminal, no --yes
     assert unconfirmed.returncode == 2
@@ -119,7 +124,7 @@ def test_lab_up_clears_stopped_leftovers_of_an_earlier_run(lab_name):
     lab.up(1, lab_name)
     podman.run(["stop", "--time", "0", f"dmlctl-{lab_name}-node1"])
 
-    again = dmlctl("lab", "up", "--nodes", "1", "--name", lab_name)
+    again = dmlctl("lab", "up", "-n", "1", "--name", lab_name)
     assert again.returncode == 0, again.stderr
     assert "leftovers" in again.stderr
     assert len(lab.lab_containers(lab_name)) == 1

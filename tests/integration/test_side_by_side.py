@@ -60,3 +60,19 @@ def test_two_deploys_at_once_wait_for_each_other(cluster):
     assert [d.returncode for d in done] == [0, 0], [d.stderr[-2000:] for d in done]
     waited = [d for d in done if "waiting: dmlctl deploy (pid" in d.stderr]
     assert len(waited) == 1, [d.stderr[-1500:] for d in done]
+
+
+def test_eight_kmeans_submits_at_once_all_succeed(cluster, tmp_path):
+    """Eight students submit the lecture's KMeans with the inventory at the same moment: each
+    stages its input on the nodes side by side (its own playbook run) and finishes; Spark's fair
+    share runs them a few at a time."""
+    outs = [tmp_path / f"km{n}" for n in range(8)]
+    started = [_start(cluster, "submit", "spark-kmeans", "--out", str(out)) for out in outs]
+    done = [_finish(proc, 1500) for proc in started]
+    for run in done:
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        assert "Traceback" not in run.stderr
+    for out in outs:
+        result = json.loads((out / "result.json").read_text())
+        assert result["rows"] == 150 and sum(result["cluster_counts"].values()) == 150
+    assert len({json.loads((o / "result.json").read_text())["app_id"] for o in outs}) == 8
