@@ -89,7 +89,9 @@ def test_deploy_and_doctor_pass_and_each_engine_gets_a_java_it_runs_on(release_l
     assert release_lab.deploy.returncode == 0, _output(release_lab.deploy)
     doctor = release_lab.dmlctl("doctor", "--json", "-i", str(release_lab.inventory), timeout=300)
     assert doctor.returncode == 0, _output(doctor)
-    java = {c["host"]: c["detail"] for c in json.loads(doctor.stdout)["checks"] if c["check"] == "java"}
+    java = {
+        c["host"]: c["detail"] for c in json.loads(doctor.stdout)["checks"] if c["check"] == "java"
+    }
     # Debian 13 (node2 in both labs) has no Java 17: Spark runs on its OpenJDK 21, H2O on the
     # controller's JDK 17, both installed by the deploy and found again by doctor.
     assert "Spark: Java 21 (installed)" in java["node2"], java
