@@ -36,7 +36,7 @@ def _java_answer(spec: dict, system: dict, packages: dict) -> dict:
     plan_ = {}
     for engine, wants in spec["engines"].items():
         picked = choice.choose(
-            wants["majors"], wants["beyond"], spec["pin"], system, packages, {}, spec["artifact"]
+            wants["majors"], wants["beyond"], spec["pin"], system, packages, spec["artifact"]
         )
         plan_[engine] = {"home": "", "package": "", **picked, "majors": wants["majors"]}
     return {"plan": plan_, "system": sorted(system), "packages": sorted(packages), "artifacts": []}

@@ -44,18 +44,16 @@ def find_home(major: int) -> Path:
             if version.removeprefix("1.").split(".")[0] == str(major):
                 return home
     sys.exit(
-        f"no Java {major} on this controller under /usr/lib/jvm: install openjdk-{major}-jre-headless "
-        "here, set java_bundle_home to a JDK, or use java_artifact_source=mirror"
+        f"no Java {major} on this controller under /usr/lib/jvm: install "
+        f"openjdk-{major}-jre-headless here, set java_bundle_home to a JDK, or use "
+        "java_artifact_source=mirror"
     )
 
 
 def dangling(home: Path) -> list[str]:
-    return [
-        str(path.relative_to(home))
-        for part in PARTS
-        for path in ([home / part] + list((home / part).rglob("*")) if (home / part).is_dir() else [])
-        if path.is_symlink() and not path.exists()
-    ]
+    """Links to nothing (Debian's JDK links sources and an accessibility bridge it may lack)."""
+    paths = [p for part in PARTS if (home / part).is_dir() for p in (home / part).rglob("*")]
+    return [str(p.relative_to(home)) for p in paths if p.is_symlink() and not p.exists()]
 
 
 def build(home: Path, target: Path) -> None:
@@ -80,9 +78,8 @@ def main() -> None:
     cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     # Keyed on the runtime's own files: a Java update on the controller makes a new bundle.
-    stamp = "|".join(
-        f"{p}:{(home / p).stat().st_mtime_ns}" for p in ("release", "lib/modules") if (home / p).exists()
-    )
+    stamped = [p for p in ("release", "lib/modules") if (home / p).exists()]
+    stamp = "|".join(f"{p}:{(home / p).stat().st_mtime_ns}" for p in stamped)
     key = hashlib.sha256(f"{home}|{version}|{stamp}".encode()).hexdigest()[:16]
     target = cache / f"java-{args.major}-{key}.tar.gz"
     built = False

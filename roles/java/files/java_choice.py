@@ -10,9 +10,9 @@ The argument is a JSON object:
    "pin": 0, "package_pattern": "openjdk-{}-jre-headless",
    "artifact": {"major": 17, "root": "/opt/dmlctl-java", "source": "bundle"}}
 For each engine the choice is, in this order: the Java release `pin` (when the engine accepts
-it) as installed or as the distribution's package; the newest Java of the distribution in the
-engine's range, installed before available; with "beyond" (the engine can start on a newer Java
-with its own flag), the oldest newer one; the JDK artifact when its major is in range.
+it) as installed or as the distribution's package; the newest Java in the engine's range that
+is installed, else the newest the distribution offers; with "beyond" (the engine can start on a
+newer Java with its own flag), the oldest newer one; the JDK artifact when its major is in range.
 """
 
 import glob
@@ -63,7 +63,7 @@ def available_packages(pattern):
     names = subprocess.run(
         ["apt-cache", "pkgnames", pattern.split("{}")[0]],
         stdout=subprocess.PIPE,
-        universal_newlines=True,
+        universal_newlines=True,  # noqa: UP021 - Python 3.6 has no text=
     ).stdout.split()
     regex = re.compile("^" + re.escape(pattern).replace(r"\{\}", "([0-9]+)") + "$")
     return {int(m.group(1)): name for name in names for m in [regex.match(name)] if m}
@@ -78,18 +78,17 @@ def read_marker(home):
         return ""
 
 
-def choose(majors, beyond, pin, system, packages, artifacts, artifact):
+def choose(majors, beyond, pin, system, packages, artifact):
     low, high = majors
-    fits = [m for m in sorted(set(system) | set(packages), reverse=True) if low <= m <= high]
-    if pin and low <= pin <= high:
-        fits = [pin]
-    for major in fits:
-        if major in system:
-            return {"major": major, "source": "system", "home": system[major]}
-        if major in packages:
+    pinned = pin and low <= pin <= high
+    for offered in (system, packages):  # what is installed needs no install
+        fits = [pin] if pinned else sorted(offered, reverse=True)
+        for major in (m for m in fits if low <= m <= high and m in offered):
+            if offered is system:
+                return {"major": major, "source": "system", "home": system[major]}
             return {"major": major, "source": "package", "package": packages[major]}
     newer = sorted(m for m in set(system) | set(packages) if m > high)
-    if beyond and newer and not (pin and low <= pin <= high):
+    if beyond and newer and not pinned:
         major = newer[0]
         if major in system:
             return {"major": major, "source": "system", "home": system[major], "beyond": True}
@@ -99,7 +98,7 @@ def choose(majors, beyond, pin, system, packages, artifacts, artifact):
         home = os.path.join(artifact["root"], str(wanted))
         return {"major": wanted, "source": artifact["source"], "home": home,
                 "marker": read_marker(home)}  # fmt: skip
-    if pin and low <= pin <= high:
+    if pinned:
         return {"major": pin, "error": "pinned release not offered"}
     return {"major": 0, "error": "no Java in range"}
 
@@ -111,12 +110,12 @@ def main(spec):
     plan = {}
     for engine, wants in spec["engines"].items():
         choice = choose(wants["majors"], wants.get("beyond", False), spec.get("pin") or 0,
-                        system, packages, artifacts, spec["artifact"])  # fmt: skip
+                        system, packages, spec["artifact"])  # fmt: skip
         choice.setdefault("home", "")
         choice.setdefault("package", "")
         if choice.get("package") and not choice["home"]:
             # Where Debian's packages put it; the role reads the real path after installing.
-            choice["home"] = "/usr/lib/jvm/java-%s-openjdk-amd64" % choice["major"]
+            choice["home"] = "/usr/lib/jvm/java-{}-openjdk-amd64".format(choice["major"])
         plan[engine] = dict(choice, majors=wants["majors"])
     return {
         "plan": plan,
