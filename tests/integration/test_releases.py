@@ -9,12 +9,13 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import DMLCTL
-
 pytestmark = pytest.mark.integration
+
+DMLCTL = str(Path(sys.executable).parent / "dmlctl")
 
 # A job that runs Python on the executors (an RDD lambda): it needs their Python to match.
 UDF_JOB = """\
