@@ -1,10 +1,11 @@
 """What a failed run left running, engine by engine.
 
-A deploy goes play by play (Java, Spark, H2O, then the wait for both): when H2O's play fails,
-Spark was already installed and started by the play before it, so "deploy.yml failed" alone
-does not tell what the cluster is now. This reads the engines as `dmlctl status` does (their
-REST APIs, short timeouts) and names the hosts where the run failed for each engine. Reading
-them never raises: a cluster that cannot be asked is in an unknown state, said in one line.
+A deploy goes play by play (Spark, H2O, each with its Java, then the wait for both): when
+H2O's play fails, Spark was already installed and started by the play before it, so
+"deploy.yml failed" alone does not tell what the cluster is now. This reads the engines as
+`dmlctl status` does (their REST APIs, short timeouts) and names the hosts where the run failed
+for each engine. Reading them never raises: a cluster that cannot be asked is in an unknown
+state, said in one line.
 """
 
 from dataclasses import dataclass
@@ -61,8 +62,8 @@ def failed_hosts(
     inv: ClusterInventory, failures: list[Failure], engine: engines.Engine
 ) -> tuple[str, ...]:
     """The hosts where the run failed for ENGINE: in its role (roles are named after the
-    engines), or outside any engine's role (Java, facts, an unreachable host) on a host that
-    runs it, since Ansible then leaves that host out of the engine's play."""
+    engines), or outside the engines' own roles (the java role they call, facts, an unreachable
+    host) on a host that runs it: the engine on that host may not have been deployed."""
     members = {host for service in engine.services for host in inv.group(service.group)}
     hosts = [
         f.host
