@@ -53,9 +53,10 @@ lock:
 # The lab's base image (debootstrap, about a minute) builds while pip fills the venv: it needs
 # only the system packages (dmlctl.lab.image is standard library only). Should it fail here,
 # `dmlctl demo` builds it and says why.
+DEMO_LAB ?= demo
 demo:
 	@$(MAKE) --no-print-directory -j2 setup lab-image
-	$(BIN)/dmlctl demo
+	$(BIN)/dmlctl demo --name $(DEMO_LAB)
 
 lab-image: system-packages
 	-@[ "$$(id -u)" != 0 ] || $(PYTHON) -c 'from dmlctl.lab.image import ensure_base_image; 	  ensure_base_image(progress=lambda line: print("lab image:", line))'
