@@ -224,7 +224,7 @@ def probe(
         inventory_path,
         on_event=on_event,
         limit=limit,
-        extravars={"dmlctl_doctor_specs": specs},
+        extravars={"dmlctl_doctor_specs": specs, "dmlctl_roles_dir": str(ROLES_DIR)},
     )
     return answers
 
