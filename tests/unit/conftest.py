@@ -30,3 +30,20 @@ def inventory_file(tmp_path):
     path = tmp_path / "hosts.ini"
     path.write_text((Path(__file__).parent / "payloads" / "two_nodes.ini").read_text())
     return str(path)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run dmlctl in-process: cli("status", "--json") -> (exit code, stdout, stderr)."""
+    from dmlctl.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exit:
+            code = exit.code or 0
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

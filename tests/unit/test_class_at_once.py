@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl.cli import main
 from dmlctl.playbooks import runner
 from dmlctl.playbooks.runner import RunOutcome
 from dmlctl.security.cluster_secrets import ClusterSecrets
@@ -41,24 +40,14 @@ def cluster(tmp_path, monkeypatch):
     return inventory, runs
 
 
-def _dmlctl(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_a_roster_of_ten_is_granted_with_one_restart(cluster, capsys, tmp_path):
+def test_a_roster_of_ten_is_granted_with_one_restart(cli, cluster, capsys, tmp_path):
     inventory, runs = cluster
     roster = tmp_path / "class.csv"
     names = [f"stu{i}" for i in range(10)]
     roster.write_text("# name,email\n" + "".join(f"{n},{n}@uni.example\n" for n in names) + "\n")
     out_dir = tmp_path / "profiles"
-    code, out, err = _dmlctl(
-        capsys, "access", "grant", "--roster", str(roster), "--out-dir", str(out_dir),
+    code, out, err = cli(
+        "access", "grant", "--roster", str(roster), "--out-dir", str(out_dir),
         "-i", str(inventory),
     )  # fmt: skip
     assert code == 0, err
@@ -70,44 +59,42 @@ def test_a_roster_of_ten_is_granted_with_one_restart(cluster, capsys, tmp_path):
         assert profile.stat().st_mode & 0o777 == 0o600
         data = json.loads(profile.read_text())
         assert data["h2o"]["user"] == name and data["h2o"]["password"] == box.logins()[name]
-    code, out, _ = _dmlctl(capsys, "access", "ls", "--json", "-i", str(inventory))
+    code, out, _ = cli("access", "ls", "--json", "-i", str(inventory))
     assert [row["name"] for row in json.loads(out)] == sorted(names)
-    code, out, _ = _dmlctl(capsys, "access", "ls", "-i", str(inventory))
+    code, out, _ = cli("access", "ls", "-i", str(inventory))
     table = [line.split() for line in out.splitlines()]
     assert table[0] == ["name", "granted", "profile", "written", "to"]
     assert [row[0] for row in table[1:]] == sorted(names)
 
 
-def test_a_name_granted_again_is_reported_not_duplicated(cluster, capsys, tmp_path):
+def test_a_name_granted_again_is_reported_not_duplicated(cli, cluster, capsys, tmp_path):
     inventory, runs = cluster
     grant = ("access", "grant", "--out-dir", str(tmp_path), "-i", str(inventory))
-    assert _dmlctl(capsys, *grant, "ann", "bob")[0] == 0
+    assert cli(*grant, "ann", "bob")[0] == 0
     box = ClusterSecrets.for_inventory(inventory)
     before = box.logins()
-    code, out, _ = _dmlctl(capsys, *grant, "bob", "cat")
+    code, out, _ = cli(*grant, "bob", "cat")
     assert code == 0 and len(runs) == 2
     assert "bob: already had a login (kept)" in out
     assert box.logins()["bob"] == before["bob"] and box.users() == ["ann", "bob", "cat"]
     # Only names that have logins already, all rolled out: no restart at all.
-    code, out, _ = _dmlctl(capsys, *grant, "ann")
+    code, out, _ = cli(*grant, "ann")
     assert code == 0 and len(runs) == 2 and "restarted" not in out
 
 
 def test_revoke_takes_a_roster_and_refuses_unknown_names_changing_nothing(
-    cluster, capsys, tmp_path
+    cli, cluster, capsys, tmp_path
 ):
     inventory, runs = cluster
-    assert _dmlctl(capsys, "access", "grant", "ann", "bob", "cat", "--out-dir", str(tmp_path),
+    assert cli("access", "grant", "ann", "bob", "cat", "--out-dir", str(tmp_path),
                    "-i", str(inventory))[0] == 0  # fmt: skip
-    code, _, err = _dmlctl(capsys, "access", "revoke", "ann", "zed", "-i", str(inventory))
+    code, _, err = cli("access", "revoke", "ann", "zed", "-i", str(inventory))
     assert code == 2 and "no login on this cluster: zed; nothing was changed" in err
     box = ClusterSecrets.for_inventory(inventory)
     assert box.users() == ["ann", "bob", "cat"] and len(runs) == 1
     roster = tmp_path / "leaving.txt"
     roster.write_text("ann\nbob  # moved to another course\n")
-    code, out, _ = _dmlctl(
-        capsys, "access", "revoke", "--roster", str(roster), "-i", str(inventory)
-    )
+    code, out, _ = cli("access", "revoke", "--roster", str(roster), "-i", str(inventory))
     assert code == 0 and len(runs) == 2 and "restarted once to forget" in out
     assert box.users() == ["cat"]
 
@@ -121,9 +108,9 @@ def test_revoke_takes_a_roster_and_refuses_unknown_names_changing_nothing(
         (["--roster", "/nonexistent/roster"], "cannot read the roster"),
     ],
 )
-def test_bad_grants_change_nothing(cluster, capsys, argv, message):
+def test_bad_grants_change_nothing(cli, cluster, capsys, argv, message):
     inventory, runs = cluster
-    code, _, err = _dmlctl(capsys, "access", "grant", *argv, "-i", str(inventory))
+    code, _, err = cli("access", "grant", *argv, "-i", str(inventory))
     assert code == 2 and message in err
     assert runs == [] and ClusterSecrets.for_inventory(inventory).users() == []
 

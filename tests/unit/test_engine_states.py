@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from dmlctl.cli import main
 from dmlctl.cluster import engine_states
 from dmlctl.cluster import status as cluster_status
 from dmlctl.doctor import plan
@@ -82,20 +81,10 @@ def asked(monkeypatch, inventory_file):
     return timeouts
 
 
-def _dmlctl(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_a_deploy_whose_h2o_play_failed_says_spark_runs_and_where_h2o_failed(
-    capsys, failing_runs, asked, inventory_file
+    cli, capsys, failing_runs, asked, inventory_file
 ):
-    code, _, err = _dmlctl(capsys, "deploy", "-i", inventory_file)
+    code, _, err = cli("deploy", "-i", inventory_file)
     assert code == 1  # as before: a failed deploy exits 1
     line = "Spark: running (master node1, 1 worker) — H2O: failed on node2 (see the log above)"
     assert line in err
@@ -103,8 +92,8 @@ def test_a_deploy_whose_h2o_play_failed_says_spark_runs_and_where_h2o_failed(
     assert asked == [engine_states.TIMEOUT] and engine_states.TIMEOUT <= 2
 
 
-def test_a_failed_deploy_json_tells_each_engine(capsys, failing_runs, asked, inventory_file):
-    code, out, _ = _dmlctl(capsys, "deploy", "-i", inventory_file, "--json")
+def test_a_failed_deploy_json_tells_each_engine(cli, capsys, failing_runs, asked, inventory_file):
+    code, out, _ = cli("deploy", "-i", inventory_file, "--json")
     result = json.loads(out)
     assert code == 1 and result["ok"] is False and "node2" in result["hosts"]
     assert result["engines"] == {
@@ -124,47 +113,47 @@ def test_a_failed_deploy_json_tells_each_engine(capsys, failing_runs, asked, inv
     ],
 )  # fmt: skip
 def test_a_state_that_cannot_be_read_is_unknown_in_one_line(
-    capsys, monkeypatch, failing_runs, inventory_file, error, reason
+    cli, capsys, monkeypatch, failing_runs, inventory_file, error, reason
 ):
     def collect_for(conn, timeout=2.0):
         raise error
 
     monkeypatch.setattr(cluster_status, "collect_for", collect_for)
-    code, _, err = _dmlctl(capsys, "deploy", "-i", inventory_file)
+    code, _, err = cli("deploy", "-i", inventory_file)
     assert code == 1 and "Traceback" not in err
     [line] = [line for line in err.splitlines() if "state unknown" in line]
     assert line == f"Spark, H2O: state unknown ({reason})"
     assert "deploy.yml failed" in err
-    code, out, _ = _dmlctl(capsys, "deploy", "-i", inventory_file, "--json")
+    code, out, _ = cli("deploy", "-i", inventory_file, "--json")
     engines = json.loads(out)["engines"]
     assert code == 1 and engines["h2o"]["running"] is None
     assert engines["h2o"]["failed_on"] == ["node2"]  # known from the run all the same
 
 
 def test_a_cluster_no_host_of_which_answers_is_in_an_unknown_state(
-    capsys, monkeypatch, failing_runs, inventory_file
+    cli, capsys, monkeypatch, failing_runs, inventory_file
 ):
     model = _model(inventory_file, spark_json=None, reachable=False)
     monkeypatch.setattr(cluster_status, "collect_for", lambda conn, timeout=2.0: model)
-    code, _, err = _dmlctl(capsys, "deploy", "-i", inventory_file)
+    code, _, err = cli("deploy", "-i", inventory_file)
     assert code == 1
     assert "Spark, H2O: state unknown (no host of the cluster answers over SSH)" in err
 
 
 def test_a_failed_start_tells_too_and_a_check_or_a_stop_does_not(
-    capsys, failing_runs, asked, inventory_file
+    cli, capsys, failing_runs, asked, inventory_file
 ):
-    code, _, err = _dmlctl(capsys, "start", "h2o", "-i", inventory_file)
+    code, _, err = cli("start", "h2o", "-i", inventory_file)
     assert code == 1 and "H2O: failed on node2" in err and len(asked) == 1
-    code, _, err = _dmlctl(capsys, "deploy", "-i", inventory_file, "--check")
+    code, _, err = cli("deploy", "-i", inventory_file, "--check")
     assert code == 1 and "H2O: failed" not in err  # a check run changed nothing
-    code, _, err = _dmlctl(capsys, "stop", "-i", inventory_file)
+    code, _, err = cli("stop", "-i", inventory_file)
     assert code == 1 and "H2O: failed" not in err and "stop.yml failed" in err
     assert len(asked) == 1
 
 
-def test_a_successful_deploy_reads_no_state(capsys, playbook_runs, asked, inventory_file):
-    code, _, err = _dmlctl(capsys, "deploy", "-i", inventory_file, "--limit", "node1")
+def test_a_successful_deploy_reads_no_state(cli, capsys, playbook_runs, asked, inventory_file):
+    code, _, err = cli("deploy", "-i", inventory_file, "--limit", "node1")
     assert code == 0 and asked == [] and "running" not in err
 
 

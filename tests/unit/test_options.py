@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from dmlctl.cli import COMMANDS, load_command, main
+from dmlctl.cli import COMMANDS, load_command
 from dmlctl.cluster import status as cluster_status
 from dmlctl.doctor import plan
 from dmlctl.playbooks import runner
@@ -60,29 +60,17 @@ def runs(playbook_runs, monkeypatch):
     return playbook_runs
 
 
-def _dmlctl(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_deploy_options_reach_ansible(capsys, runs, inventory):
-    code, _, err = _dmlctl(
-        capsys, "deploy", "--inventory", inventory, "-l", "node1", "--insecure", "-v"
-    )
+def test_deploy_options_reach_ansible(cli, capsys, runs, inventory):
+    code, _, err = cli("deploy", "--inventory", inventory, "-l", "node1", "--insecure", "-v")
     assert code == 0, err
     assert runs[-1]["limit"] == "node1" and runs[-1]["verbose"]
     assert runs[-1]["vars"]["dmlctl_insecure"] is True
     assert "security is OFF" in err
     # Every command that reaches the cluster says so while it stays open.
-    code, out, err = _dmlctl(capsys, "env", "-i", inventory, "--json")
+    code, out, err = cli("env", "-i", inventory, "--json")
     assert code == 0 and "security is OFF" in err and json.loads(out)["MASTER"]
     # The next plain deploy is secure again.
-    code, out, _ = _dmlctl(capsys, "deploy", "-i", inventory, "--limit", "node2", "--json")
+    code, out, _ = cli("deploy", "-i", inventory, "--limit", "node2", "--json")
     assert code == 0 and json.loads(out)["ok"] is True
     assert "dmlctl_insecure" not in runs[-1]["vars"] and runs[-1]["limit"] == "node2"
 
@@ -97,25 +85,25 @@ def test_deploy_options_reach_ansible(capsys, runs, inventory):
 )
 @pytest.mark.parametrize("engine", ["spark", "h2o", "all", None])
 def test_engine_commands_take_each_engine_json_and_verbose(
-    capsys, runs, inventory, command, flags, engine
+    cli, capsys, runs, inventory, command, flags, engine
 ):
     inventory_flag, json_flag, *verbose_flags = flags
     chosen = [engine] if engine else []
-    code, out, _ = _dmlctl(capsys, command, *chosen, inventory_flag, inventory, json_flag)
+    code, out, _ = cli(command, *chosen, inventory_flag, inventory, json_flag)
     assert code == 0 and json.loads(out)["hosts"] == {"node1": {
         "ok": 1, "changed": 0, "failures": 0, "unreachable": 0, "skipped": 0}}  # fmt: skip
     expected = ["spark", "h2o"] if engine in ("all", None) else [engine]
     assert runs[-1]["playbook"] == f"{command}.yml"
     assert runs[-1]["vars"]["dmlctl_engines"] == expected and not runs[-1]["verbose"]
     for verbose in verbose_flags:
-        assert _dmlctl(capsys, command, *chosen, "-i", inventory, verbose)[0] == 0
+        assert cli(command, *chosen, "-i", inventory, verbose)[0] == 0
         assert runs[-1]["verbose"]
 
 
-def test_uninstall_yes_and_verbose(capsys, runs, inventory):
-    code, _, _ = _dmlctl(capsys, "uninstall", "--inventory", inventory, "-y", "--verbose")
+def test_uninstall_yes_and_verbose(cli, capsys, runs, inventory):
+    code, _, _ = cli("uninstall", "--inventory", inventory, "-y", "--verbose")
     assert code == 0 and runs[-1]["playbook"] == "uninstall.yml" and runs[-1]["verbose"]
-    code, _, _ = _dmlctl(capsys, "uninstall", "-i", inventory, "--yes", "-v", "--purge-data")
+    code, _, _ = cli("uninstall", "-i", inventory, "--yes", "-v", "--purge-data")
     assert code == 0 and runs[-1]["vars"]["h2o_uninstall_purge"] is True
 
 
@@ -131,7 +119,7 @@ def _model(workers_alive: int) -> dict:
     return {"healthy": True, "spark": spark, "h2o": h2o, "hosts": [], "security": None}
 
 
-def test_status_watch_redraws_until_ctrl_c(capsys, monkeypatch, inventory):
+def test_status_watch_redraws_until_ctrl_c(cli, capsys, monkeypatch, inventory):
     models = iter([_model(1), _model(2), _model(3), _model(3)])
     monkeypatch.setattr(cluster_status, "collect_for", lambda conn, timeout=2.0: next(models))
     sleeps = []
@@ -148,20 +136,20 @@ def test_status_watch_redraws_until_ctrl_c(capsys, monkeypatch, inventory):
         status_view, "render", lambda m: drawn.append(m["h2o"]["uptime_s"]) or draw(m)
     )
     monkeypatch.setattr("dmlctl.ui.status.time.sleep", sleep)
-    code, out, _ = _dmlctl(capsys, "status", "--inventory", inventory, "-w")
+    code, out, _ = cli("status", "--inventory", inventory, "-w")
     assert code == 0 and sleeps == [2.0, 2.0]
     # Two different pictures were drawn (the uptime changed); the last one stays on screen.
     assert drawn == [100, 200] and "3 min" in out
-    code, out, _ = _dmlctl(capsys, "status", "-i", inventory, "--watch", "--json")
+    code, out, _ = cli("status", "-i", inventory, "--watch", "--json")
     assert code == 0 and json.loads(out)["h2o"]["uptime_s"] == 300  # one JSON, no redraws
 
 
-def test_doctor_and_logs_take_an_inventory(capsys, runs, monkeypatch, inventory):
-    code, out, _ = _dmlctl(capsys, "doctor", "--inventory", inventory, "--json")
+def test_doctor_and_logs_take_an_inventory(cli, capsys, runs, monkeypatch, inventory):
+    code, out, _ = cli("doctor", "--inventory", inventory, "--json")
     assert code == 1 and {c["host"] for c in json.loads(out)["checks"]} == {"node1", "node2"}
     monkeypatch.setattr(runner, "run_command", lambda inv, hosts, command, **k: {
         h: (True, f"{h}: {command}") for h in hosts})  # fmt: skip
-    code, out, _ = _dmlctl(capsys, "logs", "spark-master", "--inventory", inventory, "-n", "5")
+    code, out, _ = cli("logs", "spark-master", "--inventory", inventory, "-n", "5")
     assert code == 0 and "node1: journalctl --unit spark-master.service --lines 5" in out
 
 
@@ -187,24 +175,24 @@ def healthy_cluster(monkeypatch):
     return submitted
 
 
-def test_submit_cores_and_engine(capsys, tmp_path, healthy_cluster, inventory):
+def test_submit_cores_and_engine(cli, capsys, tmp_path, healthy_cluster, inventory):
     program = tmp_path / "mine.py"
     program.write_text("print('no engine imported here')\n")
     out_dir = str(tmp_path / "run")
-    code, _, err = _dmlctl(capsys, "submit", str(program), "--engine", "spark", "--cores", "2",
+    code, _, err = cli("submit", str(program), "--engine", "spark", "--cores", "2",
                            "--inventory", inventory, "--out", out_dir)  # fmt: skip
     assert code == 0, err
     job, target = healthy_cluster[-1]
     assert job.engine == "spark" and target.spark_conf["spark.cores.max"] == "2"
-    code, _, err = _dmlctl(capsys, "submit", "h2o-rf", "--cores", "2", "-i", inventory)
+    code, _, err = cli("submit", "h2o-rf", "--cores", "2", "-i", inventory)
     assert code == 2 and "--cores applies to Spark jobs only" in err
-    code, _, err = _dmlctl(capsys, "submit", str(program), "--engine", "h2o", "-i", inventory,
+    code, _, err = cli("submit", str(program), "--engine", "h2o", "-i", inventory,
                            "--out", str(tmp_path / "run2"))  # fmt: skip
     assert code == 0 and healthy_cluster[-1][0].engine == "h2o"
 
 
-def test_env_json_names_the_cluster_without_secrets(capsys, inventory):
-    code, out, _ = _dmlctl(capsys, "env", "--inventory", inventory, "--json")
+def test_env_json_names_the_cluster_without_secrets(cli, capsys, inventory):
+    code, out, _ = cli("env", "--inventory", inventory, "--json")
     variables = json.loads(out)
     assert code == 0 and variables["MASTER"] == "spark://127.0.0.1:7077"
     assert variables["DMLCTL_H2O_URL"].endswith("127.0.0.1:54321")

@@ -181,29 +181,18 @@ def nothing_answers(monkeypatch):
     monkeypatch.setattr(status, "reachable", lambda *a, **k: False)
 
 
-def _dmlctl(capsys, *argv: str) -> tuple[int, str]:
-    from dmlctl.cli import main
-
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    return code, capsys.readouterr().out
-
-
 def _security_line(text: str) -> str:
     return next(line for line in text.splitlines() if line.startswith("Security:"))
 
 
 def test_status_of_a_never_deployed_inventory_says_security_is_not_deployed_yet(
-    capsys, nothing_answers, inventory_file
+    cli, capsys, nothing_answers, inventory_file
 ):
-    code, out = _dmlctl(capsys, "status", "-i", inventory_file)
+    code, out, _ = cli("status", "-i", inventory_file)
     line = _security_line(out)
     assert code == 1 and "not deployed yet (run `dmlctl deploy`)" in line
     assert "HTTPS" not in line and "TLS" not in line and "auth" not in line
-    code, out = _dmlctl(capsys, "status", "-i", inventory_file, "--json")
+    code, out, _ = cli("status", "-i", inventory_file, "--json")
     security = json.loads(out)["security"]
     assert code == 1 and security["set_up"] is False
     # The same keys as ever; what only dmlctl's secrets could claim is null, not true.
@@ -212,34 +201,34 @@ def test_status_of_a_never_deployed_inventory_says_security_is_not_deployed_yet(
     assert set(security["h2o"]) == {"https", "internal_security", "anonymous_refused"}
 
 
-def test_status_reports_the_security_a_deploy_set_up(capsys, nothing_answers, inventory_file):
+def test_status_reports_the_security_a_deploy_set_up(cli, capsys, nothing_answers, inventory_file):
     from dmlctl.playbooks.inventory import load
     from dmlctl.security import policy
 
     inv = load(Path(inventory_file))
     policy.playbook_vars(inv, inv.path)  # what a deploy does first: the secrets and the CA
-    code, out = _dmlctl(capsys, "status", "-i", inventory_file)
+    code, out, _ = cli("status", "-i", inventory_file)
     assert code == 1 and "Spark shared-secret auth" in _security_line(out)
-    code, out = _dmlctl(capsys, "status", "-i", inventory_file, "--json")
+    code, out, _ = cli("status", "-i", inventory_file, "--json")
     security = json.loads(out)["security"]
     assert code == 1 and security["set_up"] is True and security["secure"] is True
     assert security["h2o"]["https"] is True
 
 
 def test_an_insecure_inventory_never_deployed_is_not_called_deployed_insecure(
-    capsys, nothing_answers, inventory_file
+    cli, capsys, nothing_answers, inventory_file
 ):
     from dmlctl.playbooks.inventory import load
     from dmlctl.security import policy
 
     Path(inventory_file).write_text(Path(inventory_file).read_text() + "\n[all:vars]\n"
                                     "dmlctl_insecure=true\n")  # fmt: skip
-    code, out = _dmlctl(capsys, "status", "-i", inventory_file)
+    code, out, _ = cli("status", "-i", inventory_file)
     assert code == 1 and "not deployed yet" in _security_line(out)
     assert "OFF" not in _security_line(out)
     inv = load(Path(inventory_file))
     policy.playbook_vars(inv, inv.path)  # a deploy remembers the insecure mode
-    code, out = _dmlctl(capsys, "status", "-i", inventory_file)
+    code, out, _ = cli("status", "-i", inventory_file)
     assert code == 1 and "OFF (deployed insecure)" in _security_line(out)
 
 
