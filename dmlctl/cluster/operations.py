@@ -81,11 +81,7 @@ def selected_hosts(inv: ClusterInventory, limit: str | None) -> list[str]:
 def _builds_here(inv: ClusterInventory, host: str, engine: str) -> bool:
     """Whether the role runs ENGINE's bundle script on this machine for HOST, as the roles'
     defaults decide: the bundle source (the default on labs), or no version given."""
-    source = (
-        inv.var(host, f"{engine}_artifact_source")
-        or inv.var(host, "dmlctl_artifact_source")
-        or ("bundle" if inv.var(host, "dmlctl_lab") is not None else "mirror")
-    )
+    source = inv.artifact_source(host, engine)
     return source == "bundle" or not inv.var(host, f"{engine}_version")
 
 

@@ -103,11 +103,7 @@ def plan(inv: ClusterInventory) -> dict[str, HostPlan]:
 def java_spec(inv: ClusterInventory, host: str, runs: list[str]) -> dict:
     """The question the java role asks files/java_choice.py on HOST, from the same variables
     (each engine's `<engine>_java_majors`, the pin, the JDK artifact on offer)."""
-    source = (
-        inv.var(host, "java_artifact_source")
-        or inv.var(host, "dmlctl_artifact_source")
-        or ("bundle" if inv.var(host, "dmlctl_lab") is not None else "mirror")
-    )
+    source = inv.artifact_source(host, "java")
     if source == "mirror" and not inv.setting(host, "java_mirror_url"):
         source = ""
     beyond = store.truthy(inv.setting(host, "h2o_allow_unsupported_java"))

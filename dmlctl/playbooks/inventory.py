@@ -73,6 +73,16 @@ class ClusterInventory:
     def var(self, host: str, name: str, default=None):
         return self.hostvars.get(host, {}).get(name, default)
 
+    def artifact_source(self, host: str, role: str) -> str:
+        """Where ROLE's artifact comes from on HOST, as the roles' defaults decide: its own
+        `<role>_artifact_source`, else `dmlctl_artifact_source`, else bundle in a lab (the
+        controller's packages) and mirror elsewhere."""
+        return (
+            self.var(host, f"{role}_artifact_source")
+            or self.var(host, "dmlctl_artifact_source")
+            or ("bundle" if self.var(host, "dmlctl_lab") is not None else "mirror")
+        )
+
     def setting(self, host: str, var: str):
         """HOST's value of role variable VAR as the inventory resolves it, else the role's
         default; None when both are unknown here. A value that is still a template (it needs

@@ -39,7 +39,7 @@ def _java_answer(spec: dict, system: dict, packages: dict) -> dict:
             wants["majors"], wants["beyond"], spec["pin"], system, packages, spec["artifact"]
         )
         plan_[engine] = {"home": "", "package": "", **picked, "majors": wants["majors"]}
-    return {"plan": plan_, "system": sorted(system), "packages": sorted(packages), "artifacts": []}
+    return {"plan": plan_, "system": sorted(system), "packages": sorted(packages)}
 
 
 def _inventory(**node1_vars) -> ClusterInventory:

@@ -105,7 +105,6 @@ def choose(majors, beyond, pin, system, packages, artifact):
 
 def main(spec):
     system = installed_homes("/usr/lib/jvm/*")
-    artifacts = installed_homes(os.path.join(spec["artifact"]["root"], "*"))
     packages = available_packages(spec["package_pattern"])
     plan = {}
     for engine, wants in spec["engines"].items():
@@ -121,7 +120,6 @@ def main(spec):
         "plan": plan,
         "system": sorted(system),
         "packages": sorted(packages),
-        "artifacts": sorted(artifacts),
     }
 
 
