@@ -1,13 +1,11 @@
-"""A class on one real 3-node lab: its own data on every node, jobs side by side, a shared
+"""A class on one real 3-node lab: its own data on every node, H2O jobs side by side, a shared
 H2O cloud that survives a student's `h2o.cluster().shutdown()`."""
 
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -98,42 +96,6 @@ def test_three_h2o_rf_at_once_all_get_the_lecture_result(cluster, tmp_path):
     url = _status(cluster)["h2o"]["url"]
     frames = [f["frame_id"]["name"] for f in cluster.h2o_json(url + "/3/Frames")["frames"]]
     assert not [name for name in frames if name.startswith("h2o_rf_")], frames
-
-
-def test_two_spark_kmeans_at_once_both_hold_cores(cluster, tmp_path):
-    master_json = _status(cluster)["spark"]["ui"] + "/json/"
-    running_since: dict[str, float] = {}
-    together: list[set[str]] = []
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.is_set():
-            try:
-                with urllib.request.urlopen(master_json, timeout=3) as response:
-                    apps = json.loads(response.read())["activeapps"]
-            except OSError:
-                apps = []
-            now = time.monotonic()
-            holding = {a["id"] for a in apps if a["state"] == "RUNNING" and a["cores"] > 0}
-            for app in holding:
-                running_since.setdefault(app, now)
-            if len(holding) >= 2:
-                together.append(holding)
-            time.sleep(0.5)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    runs = [_submit_async(cluster, tmp_path / f"km{n}", "spark-kmeans") for n in range(2)]
-    outputs = [run.communicate(timeout=900)[0] for run in runs]
-    done.set()
-    watcher.join()
-    for run, output in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, output[-3000:]
-    ids = {json.loads((tmp_path / f"km{n}" / "result.json").read_text())["app_id"] for n in (0, 1)}
-    assert ids <= set(running_since), running_since
-    starts = sorted(running_since[i] for i in ids)
-    assert starts[1] - starts[0] < 15, starts
-    assert any(ids <= holding for holding in together)
 
 
 SHUTS_THE_CLOUD_DOWN = """

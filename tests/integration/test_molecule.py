@@ -1,11 +1,12 @@
 """The Ansible roles and playbooks, proven by molecule on podman nodes running systemd.
 
 Each scenario runs end to end (create, converge, idempotence, verify, destroy) from the
-project root, on the same base image as the rehearsal lab. Every scenario runs one role with
-security off: the roles' secure paths and a whole cluster (open and secure) are proven on the
-session's lab (test_secure_cluster, test_insecure). Scenario networks and containers
-carry names of their own (molecule-<scenario>, mol-<scenario>-nodeN) and are removed by
-molecule's destroy step.
+project root, on the same base image as the rehearsal lab. The one scenario, `engines`, runs
+the roles with security off on one node, both engines from a stand-in `mirror` (the labs use
+`bundle`): the roles' secure paths and a whole cluster (open and secure) are proven on the
+session's lab (test_secure_cluster, test_insecure), the Java choice on Debian 13 on the release
+labs (test_releases). Scenario networks and containers carry names of their own
+(molecule-<scenario>, mol-<scenario>-nodeN) and are removed by molecule's destroy step.
 """
 
 import os
@@ -17,7 +18,7 @@ import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-SCENARIOS = ["java", "spark", "h2o"]
+SCENARIOS = ["engines"]
 TIMEOUT = 30 * 60
 TAIL = 120
 

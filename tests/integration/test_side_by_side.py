@@ -1,11 +1,15 @@
 """A class at once, on the shared 3-node lab: grants side by side (a roster of ten and two
 single names at the same moment) all give working profiles with at most as many H2O restarts
-as there were commands, and two deploys at once wait for each other and both succeed."""
+as there were commands, two deploys at once wait for each other and both succeed, and eight
+KMeans submits at once all finish, Spark's fair share running them side by side."""
 
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -62,17 +66,52 @@ def test_two_deploys_at_once_wait_for_each_other(cluster):
     assert len(waited) == 1, [d.stderr[-1500:] for d in done]
 
 
-def test_eight_kmeans_submits_at_once_all_succeed(cluster, tmp_path):
+def _watch_spark_apps(master_json: str, stop: threading.Event, seen: dict, together: list) -> None:
+    """Record when each application first held cores, and every moment two or more did."""
+    while not stop.is_set():
+        try:
+            with urllib.request.urlopen(master_json, timeout=3) as response:
+                apps = json.loads(response.read())["activeapps"]
+        except OSError:
+            apps = []
+        now = time.monotonic()
+        holding = {a["id"] for a in apps if a["state"] == "RUNNING" and a["cores"] > 0}
+        for app in holding:
+            seen.setdefault(app, now)
+        if len(holding) >= 2:
+            together.append(holding)
+        stop.wait(0.5)
+
+
+def test_eight_kmeans_submits_at_once_all_succeed_side_by_side(cluster, tmp_path):
     """Eight students submit the lecture's KMeans with the inventory at the same moment: each
     stages its input on the nodes side by side (its own playbook run) and finishes; Spark's fair
-    share runs them a few at a time."""
+    share runs them a few at a time: the first two hold cores together, neither waits for the
+    other."""
+    status = cluster.dmlctl("status", "--json", "-i", str(cluster.inventory), timeout=60)
+    master_json = json.loads(status.stdout)["spark"]["ui"] + "/json/"
+    seen: dict[str, float] = {}
+    together: list[set[str]] = []
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=_watch_spark_apps, args=(master_json, stop, seen, together), daemon=True
+    )
+    watcher.start()
     outs = [tmp_path / f"km{n}" for n in range(8)]
     started = [_start(cluster, "submit", "spark-kmeans", "--out", str(out)) for out in outs]
-    done = [_finish(proc, 1500) for proc in started]
+    try:
+        done = [_finish(proc, 1500) for proc in started]
+    finally:
+        stop.set()
+        watcher.join()
     for run in done:
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
         assert "Traceback" not in run.stderr
     for out in outs:
         result = json.loads((out / "result.json").read_text())
         assert result["rows"] == 150 and sum(result["cluster_counts"].values()) == 150
-    assert len({json.loads((o / "result.json").read_text())["app_id"] for o in outs}) == 8
+    ids = {json.loads((out / "result.json").read_text())["app_id"] for out in outs}
+    assert len(ids) == 8 and ids <= set(seen), seen
+    first, second = sorted(seen.values())[:2]
+    assert second - first < 15, seen
+    assert any(len(holding & ids) >= 2 for holding in together), together
