@@ -64,8 +64,11 @@ def _private_data_dir(name: str) -> Iterator[Path]:
     root.mkdir(parents=True, exist_ok=True)
     for legacy in ("env", "artifacts"):  # the shared directory of older dmlctl versions
         shutil.rmtree(root / legacy, ignore_errors=True)
-    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
-    with store.locked(path / ".in-use"):
+    # Made under a hidden name that pruning skips, and shown only once locked: a run starting
+    # beside a prune is never taken for a finished one in between.
+    hidden = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+    with store.locked(hidden / ".in-use"):
+        path = hidden.rename(root / hidden.name[1:])
         _prune(root, keep=path)
         yield path
 
@@ -73,7 +76,7 @@ def _private_data_dir(name: str) -> Iterator[Path]:
 def _prune(root: Path, keep: Path) -> None:
     """Remove run directories beyond the newest KEEP_RUNS that no running command holds."""
     runs = sorted(
-        (p for p in root.iterdir() if p.is_dir() and p != keep),
+        (p for p in root.iterdir() if p.is_dir() and p != keep and not p.name.startswith(".")),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
