@@ -5,6 +5,7 @@ the module a program imports to use it, its systemd units and the inventory grou
 them, and its ports (the role variable that sets each one; its default is the role's own).
 """
 
+import contextlib
 import functools
 from dataclasses import dataclass
 
@@ -20,18 +21,38 @@ class Service:
     group: str
 
 
-@functools.cache
 def role_default(var: str):
     """The default of role variable VAR in roles/<prefix>/defaults/main.yml; None when it has
     none or it is a template (it needs facts only a play has)."""
+    value = _role_defaults(var.split("_", 1)[0]).get(var)
+    return None if isinstance(value, str) and "{{" in value else value
+
+
+@functools.cache
+def _role_defaults(role: str) -> dict:
+    """A role's defaults, parsed once per change of the file: a JSON copy in dmlctl's state,
+    keyed on the file's size and time, spares `dmlctl status` importing and running a YAML
+    parser (the pure-Python one was half of its time)."""
+    from dmlctl import store
+    from dmlctl.paths import state_dir
+
+    path = ROLES_DIR / role / "defaults" / "main.yml"
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    key = f"{stat.st_size}-{stat.st_mtime_ns}"
+    cache = state_dir() / "role-defaults" / f"{role}.json"
+    cached = store.load(cache, {})
+    if cached.get("key") == key:
+        return cached["defaults"]
     import yaml
 
-    path = ROLES_DIR / var.split("_", 1)[0] / "defaults" / "main.yml"
-    try:
-        value = (yaml.safe_load(path.read_text()) or {}).get(var)
-    except FileNotFoundError:
-        return None
-    return None if isinstance(value, str) and "{{" in value else value
+    defaults = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    defaults = defaults or {}
+    with contextlib.suppress(OSError, TypeError):  # a read-only state dir; a non-JSON value
+        store.save(cache, {"key": key, "defaults": defaults})
+    return defaults
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import typer
 
 from dmlctl.cluster import status as cluster_status  # `status` is this command
 from dmlctl.commands.common import Inventory, Json, Profile, connect
-from dmlctl.ui import status as status_view
 from dmlctl.ui.console import err, out, print_json
 
 
@@ -20,13 +19,17 @@ def status(
 ) -> None:
     """Show Spark and H2O health as their REST APIs report it; exit 1 unless all is healthy."""
     conn = connect(inventory_path, profile_path)
-    if watch and not as_json:
-        status_view.watch(lambda: cluster_status.collect_for(conn), out)
-    model = cluster_status.collect_for(conn)
     if as_json:
+        model = cluster_status.collect_for(conn)
         print_json(model)
-    elif not watch:
-        out.print(status_view.render(model))
+    else:
+        from dmlctl.ui import status as status_view  # rich's tables: only for people
+
+        if watch:  # until Ctrl-C; a last reading then decides the exit code
+            status_view.watch(lambda: cluster_status.collect_for(conn), out)
+        model = cluster_status.collect_for(conn)
+        if not watch:
+            out.print(status_view.render(model))
     if not model["healthy"]:
         if not as_json:
             err.print("cluster is not healthy (see above)")
