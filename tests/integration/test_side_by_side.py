@@ -1,7 +1,8 @@
 """A class at once, on the shared 3-node lab: grants side by side (a roster of ten and two
 single names at the same moment) all give working profiles with at most as many H2O restarts
-as there were commands, two deploys at once wait for each other and both succeed, and eight
-KMeans submits at once all finish, Spark's fair share running them side by side."""
+as there were commands, two deploys at once wait for each other, both succeed and put back what
+drifted on a node, and eight KMeans submits at once all finish, Spark's fair share running them
+side by side."""
 
 import json
 import os
@@ -58,12 +59,25 @@ def test_a_roster_and_two_grants_at_once_all_give_working_profiles(cluster, tmp_
         assert json.loads(status.stdout)["h2o"]["cloud_size"] == 3
 
 
-def test_two_deploys_at_once_wait_for_each_other(cluster):
+def _on_node2(cluster, command: str) -> str:
+    name = cluster.name
+    result = cluster.dmlctl("lab", "ssh", "node2", "--name", name, "--", command, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_two_deploys_at_once_wait_for_each_other_and_repair_drift(cluster):
+    # Drift the deploy's quick look at each node must still see: a managed file's content and
+    # a managed directory's mode (neither restarts a service when put back).
+    _on_node2(cluster, "sudo sh -c 'echo \"# drift\" >> /etc/spark/workers'")
+    _on_node2(cluster, "sudo chmod 0700 /var/lib/spark")
     first, second = _start(cluster, "deploy"), _start(cluster, "deploy")
     done = [_finish(first, 1800), _finish(second, 1800)]
     assert [d.returncode for d in done] == [0, 0], [d.stderr[-2000:] for d in done]
     waited = [d for d in done if "waiting: dmlctl deploy (pid" in d.stderr]
     assert len(waited) == 1, [d.stderr[-1500:] for d in done]
+    assert "drift" not in _on_node2(cluster, "cat /etc/spark/workers")
+    assert _on_node2(cluster, "stat -c %a /var/lib/spark") == "750"
 
 
 def _watch_spark_apps(master_json: str, stop: threading.Event, seen: dict, together: list) -> None:
