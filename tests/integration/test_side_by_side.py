@@ -67,8 +67,8 @@ def _on_node2(cluster, command: str) -> str:
 
 
 def test_two_deploys_at_once_wait_for_each_other_and_repair_drift(cluster):
-    # Drift the deploy's quick look at each node must still see: a managed file's content and
-    # a managed directory's mode (neither restarts a service when put back).
+    # Drift a deploy must put back: a managed file's content and a managed directory's mode
+    # (neither restarts a service when put back).
     _on_node2(cluster, "sudo sh -c 'echo \"# drift\" >> /etc/spark/workers'")
     _on_node2(cluster, "sudo chmod 0700 /var/lib/spark")
     first, second = _start(cluster, "deploy"), _start(cluster, "deploy")
