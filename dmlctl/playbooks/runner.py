@@ -9,6 +9,7 @@ import os
 import queue
 import shlex
 import shutil
+import stat
 import sys
 import tempfile
 import threading
@@ -75,12 +76,18 @@ def _private_data_dir(name: str) -> Iterator[Path]:
 
 def _prune(root: Path, keep: Path) -> None:
     """Remove run directories beyond the newest KEEP_RUNS that no running command holds."""
-    runs = sorted(
-        (p for p in root.iterdir() if p.is_dir() and p != keep and not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for old in runs[KEEP_RUNS:]:
+    runs: list[tuple[float, Path]] = []
+    for path in root.iterdir():
+        if path == keep or path.name.startswith("."):
+            continue
+        try:  # another command's prune may remove it between the listing and this look
+            info = path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            runs.append((info.st_mtime, path))
+    runs.sort(key=lambda run: run[0], reverse=True)
+    for _, old in runs[KEEP_RUNS:]:
         with store.try_locked(old / ".in-use") as free:
             if free:
                 shutil.rmtree(old, ignore_errors=True)

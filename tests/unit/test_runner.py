@@ -108,3 +108,22 @@ def test_verbose_output_of_ansible_goes_to_stderr(playbooks, capfd):
     captured = capfd.readouterr()
     assert captured.out == ""  # stdout is kept for results (`--json`)
     assert "TASK [Say hello]" in captured.err
+
+
+def test_pruning_passes_over_a_run_another_prune_removed_meanwhile(tmp_path, monkeypatch):
+    for n in range(3):
+        (tmp_path / f"deploy-{n}").mkdir()
+        os.utime(tmp_path / f"deploy-{n}", (n, n))
+
+    class Vanished(type(tmp_path)):  # listed as a directory, gone by the time it is looked at
+        def is_dir(self):
+            return True
+
+        def stat(self, **kwargs):
+            raise FileNotFoundError(self)
+
+    listed = [*sorted(tmp_path.iterdir()), Vanished(tmp_path / "restart-gone")]
+    monkeypatch.setattr(type(tmp_path), "iterdir", lambda self: iter(listed))
+    monkeypatch.setattr(runner, "KEEP_RUNS", 1)
+    runner._prune(tmp_path, keep=tmp_path / "deploy-0")
+    assert sorted(p.name for p in tmp_path.glob("*")) == ["deploy-0", "deploy-2"]
