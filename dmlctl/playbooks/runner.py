@@ -13,6 +13,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from dmlctl.errors import OperationError, UsageError
 from dmlctl.paths import ANSIBLE_CFG, PLAYBOOK_DIR, ROLES_DIR, state_dir
 
 KEEP_RUNS = 20  # finished runs whose events and logs stay on disk
+ABANDONED_AFTER_S = 3600  # a run directory still hidden this long was never started
 
 EventSink = Callable[[dict], None]
 
@@ -75,17 +77,23 @@ def _private_data_dir(name: str) -> Iterator[Path]:
 
 
 def _prune(root: Path, keep: Path) -> None:
-    """Remove run directories beyond the newest KEEP_RUNS that no running command holds."""
+    """Remove run directories beyond the newest KEEP_RUNS that no running command holds, and
+    those of runs that never started."""
     runs: list[tuple[float, Path]] = []
     for path in root.iterdir():
-        if path == keep or path.name.startswith("."):
+        if path == keep:
             continue
         try:  # another command's prune may remove it between the listing and this look
             info = path.stat()
         except FileNotFoundError:
             continue
-        if stat.S_ISDIR(info.st_mode):
+        if not stat.S_ISDIR(info.st_mode):
+            continue
+        if not path.name.startswith("."):
             runs.append((info.st_mtime, path))
+        elif time.time() - info.st_mtime > ABANDONED_AFTER_S:
+            # Hidden for an instant while a run starts; an old one is from a command killed then.
+            shutil.rmtree(path, ignore_errors=True)
     runs.sort(key=lambda run: run[0], reverse=True)
     for _, old in runs[KEEP_RUNS:]:
         with store.try_locked(old / ".in-use") as free:

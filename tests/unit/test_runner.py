@@ -127,3 +127,12 @@ def test_pruning_passes_over_a_run_another_prune_removed_meanwhile(tmp_path, mon
     monkeypatch.setattr(runner, "KEEP_RUNS", 1)
     runner._prune(tmp_path, keep=tmp_path / "deploy-0")
     assert sorted(p.name for p in tmp_path.glob("*")) == ["deploy-0", "deploy-2"]
+
+
+def test_pruning_removes_a_run_that_never_started_once_it_is_old(tmp_path, monkeypatch):
+    abandoned, starting = tmp_path / ".deploy-old", tmp_path / ".deploy-new"
+    for path in (abandoned, starting):
+        path.mkdir()
+    os.utime(abandoned, (0, time.time() - runner.ABANDONED_AFTER_S - 60))
+    runner._prune(tmp_path, keep=tmp_path / "deploy-now")
+    assert not abandoned.exists() and starting.is_dir()
