@@ -250,7 +250,9 @@ def _execute(url: str, code: str, timeout: float = 600) -> str:
                 output.append(reply["content"]["text"])
             elif kind == "error":
                 output.append("\n".join(reply["content"]["traceback"]))
-            elif kind == "execute_reply":
+            elif kind == "status" and reply["content"]["execution_state"] == "idle":
+                # Not execute_reply: it comes on the shell channel and may overtake the last
+                # output on iopub; idle comes after every output of the request.
                 return "".join(output)
     finally:
         socket.close()
