@@ -67,8 +67,8 @@ def _private_data_dir(name: str) -> Iterator[Path]:
     root.mkdir(parents=True, exist_ok=True)
     for legacy in ("env", "artifacts"):  # the shared directory of older dmlctl versions
         shutil.rmtree(root / legacy, ignore_errors=True)
-    # Made under a hidden name that pruning skips, and shown only once locked: a run starting
-    # beside a prune is never taken for a finished one in between.
+    # Made under a hidden name that pruning leaves alone (unless it is an hour old), and shown
+    # only once locked: a run starting beside a prune is never taken for a finished one.
     hidden = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     with store.locked(hidden / ".in-use"):
         path = hidden.rename(root / hidden.name[1:])

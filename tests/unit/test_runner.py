@@ -129,7 +129,7 @@ def test_pruning_passes_over_a_run_another_prune_removed_meanwhile(tmp_path, mon
     assert sorted(p.name for p in tmp_path.glob("*")) == ["deploy-0", "deploy-2"]
 
 
-def test_pruning_removes_a_run_that_never_started_once_it_is_old(tmp_path, monkeypatch):
+def test_pruning_removes_a_run_that_never_started_once_it_is_old(tmp_path):
     abandoned, starting = tmp_path / ".deploy-old", tmp_path / ".deploy-new"
     for path in (abandoned, starting):
         path.mkdir()
