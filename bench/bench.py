@@ -489,18 +489,23 @@ def bench_faults(results: dict) -> None:
         }  # fmt: skip
 
 
+# The hand-made cluster runs on the engines' own default ports.
+FLOOR_SPARK_UI_PORT, FLOOR_H2O_PORT = 8080, 54321
+
+
 def _floor_ready(nodes: list[dict]) -> bool:
     """The hand-made cluster is open (no secret, no login), so its readiness is read from the
     engines directly, with the same test as the deploy's wait: every worker ALIVE at the
     master, every H2O node in one cloud of all, with consensus."""
     workers = {n["ip"] for n in nodes[1:]} or {nodes[0]["ip"]}
     try:
-        with urllib.request.urlopen(f"http://{nodes[0]['ip']}:8080/json/", timeout=2) as r:
+        master_url = f"http://{nodes[0]['ip']}:{FLOOR_SPARK_UI_PORT}/json/"
+        with urllib.request.urlopen(master_url, timeout=2) as r:
             master = json.loads(r.read())
     except (OSError, ValueError):
         return False
     alive = {w["host"] for w in master.get("workers", []) if w["state"] == "ALIVE"}
-    clouds = [_cloud(f"http://{n['ip']}:54321") for n in nodes]
+    clouds = [_cloud(f"http://{n['ip']}:{FLOOR_H2O_PORT}") for n in nodes]
     return workers <= alive and all(
         c and c["cloud_size"] == len(nodes) and c["consensus"] for c in clouds
     )
@@ -532,7 +537,7 @@ def deploy_floor(count: int = 3) -> float:
         Path(sys.executable).parent.parent / "lib/python3.11/site-packages/h2o/backend/bin/h2o.jar"
     )
     master_ip = nodes[0]["ip"]
-    flatfile = "".join(f"{n['ip']}:54321\n" for n in nodes)
+    flatfile = "".join(f"{n['ip']}:{FLOOR_H2O_PORT}\n" for n in nodes)
 
     def podman(*args: str) -> None:
         subprocess.run(["podman", *args], check=True, capture_output=True, env=_podman_env())
@@ -562,7 +567,7 @@ def deploy_floor(count: int = 3) -> float:
                    "org.apache.spark.deploy.worker.Worker", f"spark://{master_ip}:7077",
                    "--host", ip, "--memory", "2g")  # fmt: skip
         podman("exec", "-d", c, "java", "-Xmx1g", "-jar", "/opt/h2o.jar", "-name", "dmlctl",
-               "-flatfile", "/opt/flatfile", "-ip", ip, "-port", "54321")  # fmt: skip
+               "-flatfile", "/opt/flatfile", "-ip", ip, "-port", str(FLOOR_H2O_PORT))  # fmt: skip
 
     try:
         started = time.perf_counter()
