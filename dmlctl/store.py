@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,12 @@ _held: dict[Path, int] = {}  # locks this process holds, and how deep
 
 
 @contextlib.contextmanager
-def locked(path: Path, *, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+def locked(path: Path, *, holder: str = "",
+           waiting: Callable[[str], None] | None = None) -> Iterator[None]:  # fmt: skip
     """Hold an exclusive lock on PATH (made if missing) for the block: other dmlctl processes,
-    of this user or others, wait. WAITING is called once if the lock is held elsewhere. A
-    process that holds the lock may take it again (an operation calling another)."""
+    of this user or others, wait. HOLDER is kept in the file while the lock is held; WAITING
+    is called once, with the holder's text, if the lock is held elsewhere. A process that holds
+    the lock may take it again (an operation calling another)."""
     key = path.resolve()
     if _held.get(key):
         _held[key] += 1
@@ -87,23 +90,42 @@ def locked(path: Path, *, waiting: Callable[[], None] | None = None) -> Iterator
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock_file(path) as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        fd = handle.fileno()
+        if not _try_flock(fd):
             if waiting is not None:
-                waiting()
-            fcntl.flock(handle, fcntl.LOCK_EX)
+                waiting(_holder_of(fd))
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode(), 0)
         _held[key] = 1
         try:
             yield
         finally:
             del _held[key]
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            os.ftruncate(fd, 0)  # a waiter never reads a holder that has gone
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def lock_depth(path: Path) -> int:
-    """How many times this process holds PATH's lock (0: not at all)."""
-    return _held.get(path.resolve(), 0)
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+HOLDER_WRITE_WAIT_S = 2.0
+
+
+def _holder_of(fd: int) -> str:
+    """What the process holding FD's lock wrote there. It writes just after taking the lock,
+    so an empty file is read again for a moment before giving up on a name."""
+    deadline = time.monotonic() + HOLDER_WRITE_WAIT_S
+    while not (text := os.pread(fd, 4096, 0).decode(errors="replace").strip()):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    return text
 
 
 @contextlib.contextmanager
@@ -115,12 +137,7 @@ def try_locked(path: Path) -> Iterator[bool]:
         yield False
         return
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
+        yield _try_flock(handle.fileno())
 
 
 @contextlib.contextmanager

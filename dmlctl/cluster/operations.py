@@ -49,13 +49,11 @@ def changing(inv_path: Path, what: str, waiting=None):
     WAITING(holder) is called first with what the holder said it does."""
     path = state_dir() / "locks" / f"{store.inventory_key(inv_path)}.lock"
 
-    def wait() -> None:
+    def wait(holder: str) -> None:
         if waiting is not None:
-            waiting(path.read_text().strip() or "another dmlctl command")
+            waiting(holder or "another dmlctl command")
 
-    with store.locked(path, waiting=wait):
-        if store.lock_depth(path) == 1:
-            path.write_text(f"dmlctl {what} (pid {os.getpid()})\n")
+    with store.locked(path, holder=f"dmlctl {what} (pid {os.getpid()})\n", waiting=wait):
         yield
 
 

@@ -1,4 +1,8 @@
+import fcntl
 import json
+import os
+import threading
+import time
 
 from dmlctl import store
 
@@ -26,3 +30,38 @@ def test_write_takes_text_or_bytes_and_a_private_mode(tmp_path):
     assert secret.stat().st_mode & 0o777 == 0o600
     store.write(secret, "text", mode=0o600)
     assert secret.read_text() == "text"
+
+
+def test_a_waiter_learns_a_holder_that_writes_its_name_just_after_locking(tmp_path):
+    """The holder takes the lock first and writes its name a moment later: a waiter that
+    arrives in between still names it (it once said "another dmlctl command")."""
+    path = tmp_path / "cluster.lock"
+    path.touch()
+    holder = os.open(path, os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+
+    def name_then_release():
+        time.sleep(0.3)
+        os.pwrite(holder, b"dmlctl deploy (pid 1)\n", 0)
+        time.sleep(0.3)
+        os.ftruncate(holder, 0)
+        fcntl.flock(holder, fcntl.LOCK_UN)
+
+    threading.Thread(target=name_then_release).start()
+    seen = []
+    with store.locked(path, holder="dmlctl start (pid 2)", waiting=seen.append):
+        assert path.read_text() == "dmlctl start (pid 2)"
+    os.close(holder)
+    assert seen == ["dmlctl deploy (pid 1)"]
+    assert path.read_text() == ""  # a holder that has gone is never named
+
+
+def test_a_free_lock_calls_no_waiter_and_is_taken_again_by_its_holder(tmp_path):
+    path = tmp_path / "cluster.lock"
+    seen = []
+    with (
+        store.locked(path, holder="outer", waiting=seen.append),
+        store.locked(path, holder="inner", waiting=seen.append),
+    ):
+        assert path.read_text() == "outer"
+    assert seen == []
