@@ -6,7 +6,7 @@ import typer
 
 from dmlctl.cluster import status as cluster_status  # `status` is this command
 from dmlctl.commands.common import Inventory, Json, Profile, connect
-from dmlctl.ui.console import err, out, print_json
+from dmlctl.ui.console import print_json
 
 
 def status(
@@ -24,6 +24,7 @@ def status(
         print_json(model)
     else:
         from dmlctl.ui import status as status_view  # rich's tables: only for people
+        from dmlctl.ui.console import out
 
         if watch:  # until Ctrl-C; a last reading then decides the exit code
             status_view.watch(lambda: cluster_status.collect_for(conn), out)
@@ -32,5 +33,7 @@ def status(
             out.print(status_view.render(model))
     if not model["healthy"]:
         if not as_json:
+            from dmlctl.ui.console import err
+
             err.print("cluster is not healthy (see above)")
         raise typer.Exit(1)

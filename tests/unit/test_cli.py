@@ -118,3 +118,27 @@ def test_help_imports_no_command_module():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Usage" in proc.stdout and "submit" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_status_json_needs_no_rich():
+    """`status --json` is polled by scripts: its command and what it calls load without rich
+    (the consoles are made on first use)."""
+    code = (
+        "import sys\n"
+        "from dmlctl.cli import load_command\n"
+        "load_command('status')\n"
+        "from dmlctl.cluster import status\n"
+        "from dmlctl.ui.console import print_json\n"
+        "print_json({'rich': sorted(m for m in sys.modules if m.split('.')[0] == 'rich')})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["{", '"rich":', "[]", "}"]
+
+
+def test_the_consoles_are_made_on_first_use():
+    from dmlctl.ui import console
+
+    assert console.err.stderr and not console.out.stderr
+    assert console.err is console.err
+    with pytest.raises(AttributeError):
+        console.nothing  # noqa: B018
