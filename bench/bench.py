@@ -113,8 +113,8 @@ def bench_status(results: dict) -> None:
         for n in model["h2o"]["nodes"]
     ]
     env = {**ENV, **_h2o_login(), "URLS": " ".join(urls)}
-    floor = [timed(subprocess.run, [sys.executable, str(direct)], env=env, check=True)
-             for _ in range(20)]  # fmt: skip
+    floor = [timed(subprocess.run, [sys.executable, str(direct)], env=env, capture_output=True,
+                   check=True) for _ in range(20)]  # fmt: skip
     results["status_direct"] = summary(floor)
     results["status"] = {**summary(samples), "target_s": 0.2}
     results["status"]["ratio_to_floor"] = round(

@@ -102,6 +102,12 @@ class Cluster:
             [DMLCTL, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
         )
 
+    def on_node(self, node: str, command: str) -> str:
+        """COMMAND's output on NODE, run as the lab's SSH user (sudo for root); it must pass."""
+        result = self.dmlctl("lab", "ssh", node, "--name", self.name, "--", command, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):

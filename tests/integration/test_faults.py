@@ -37,11 +37,6 @@ class Lab:
         result = self.dmlctl("status", "--json", "-i", self.inventory, timeout=60)
         return result.returncode, json.loads(result.stdout)
 
-    def on_node(self, node: str, command: str) -> str:
-        result = self.dmlctl("lab", "ssh", node, "--name", self.cluster.name, "--", command)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
     def lab(self, verb: str, node: str) -> None:
         result = self.dmlctl("lab", verb, node, "--name", self.cluster.name, timeout=300)
         assert result.returncode == 0, result.stderr
@@ -113,7 +108,8 @@ def test_kill_9_of_one_h2o_jvm_heals_by_itself(lab, tmp_path):
     _, before = lab.status()
     assert before["h2o"]["verdict"] == "healthy" and before["h2o"]["locked"]
     fault_at = time.time()
-    lab.on_node("node2", "sudo sh -c 'kill -9 $(systemctl show -p MainPID --value h2o.service)'")
+    kill_h2o = "sudo sh -c 'kill -9 $(systemctl show -p MainPID --value h2o.service)'"
+    lab.cluster.on_node("node2", kill_h2o)
     broken, _ = wait_for(lab, fault_at, HEAL_S, "broken")
     assert broken["h2o"]["next"] and any("node2" in p for p in broken["h2o"]["problems"])
     # A submit while it is broken stops at the health check instead of hanging.

@@ -59,25 +59,18 @@ def test_a_roster_and_two_grants_at_once_all_give_working_profiles(cluster, tmp_
         assert json.loads(status.stdout)["h2o"]["cloud_size"] == 3
 
 
-def _on_node2(cluster, command: str) -> str:
-    name = cluster.name
-    result = cluster.dmlctl("lab", "ssh", "node2", "--name", name, "--", command, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
 def test_two_deploys_at_once_wait_for_each_other_and_repair_drift(cluster):
     # Drift a deploy must put back: a managed file's content and a managed directory's mode
     # (neither restarts a service when put back).
-    _on_node2(cluster, "sudo sh -c 'echo \"# drift\" >> /etc/spark/workers'")
-    _on_node2(cluster, "sudo chmod 0700 /var/lib/spark")
+    cluster.on_node("node2", "sudo sh -c 'echo \"# drift\" >> /etc/spark/workers'")
+    cluster.on_node("node2", "sudo chmod 0700 /var/lib/spark")
     first, second = _start(cluster, "deploy"), _start(cluster, "deploy")
     done = [_finish(first, 1800), _finish(second, 1800)]
     assert [d.returncode for d in done] == [0, 0], [d.stderr[-2000:] for d in done]
     waited = [d for d in done if "waiting: dmlctl deploy (pid" in d.stderr]
     assert len(waited) == 1, [d.stderr[-1500:] for d in done]
-    assert "drift" not in _on_node2(cluster, "cat /etc/spark/workers")
-    assert _on_node2(cluster, "stat -c %a /var/lib/spark") == "750"
+    assert "drift" not in cluster.on_node("node2", "cat /etc/spark/workers")
+    assert cluster.on_node("node2", "stat -c %a /var/lib/spark") == "750"
 
 
 def _watch_spark_apps(master_json: str, stop: threading.Event, seen: dict, together: list) -> None:
