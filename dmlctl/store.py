@@ -74,8 +74,9 @@ _held: dict[Path, int] = {}  # locks this process holds, and how deep
 
 
 @contextlib.contextmanager
-def locked(path: Path, *, holder: str = "",
-           waiting: Callable[[str], None] | None = None) -> Iterator[None]:  # fmt: skip
+def locked(
+    path: Path, *, holder: str = "", waiting: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold an exclusive lock on PATH (made if missing) for the block: other dmlctl processes,
     of this user or others, wait. HOLDER is kept in the file while the lock is held; WAITING
     is called once, with the holder's text, if the lock is held elsewhere. A process that holds

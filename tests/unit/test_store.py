@@ -47,10 +47,12 @@ def test_a_waiter_learns_a_holder_that_writes_its_name_just_after_locking(tmp_pa
         os.ftruncate(holder, 0)
         fcntl.flock(holder, fcntl.LOCK_UN)
 
-    threading.Thread(target=name_then_release).start()
+    other = threading.Thread(target=name_then_release)
+    other.start()
     seen = []
     with store.locked(path, holder="dmlctl start (pid 2)", waiting=seen.append):
         assert path.read_text() == "dmlctl start (pid 2)"
+    other.join()
     os.close(holder)
     assert seen == ["dmlctl deploy (pid 1)"]
     assert path.read_text() == ""  # a holder that has gone is never named
