@@ -92,10 +92,7 @@ def locked(
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock_file(path) as handle:
         fd = handle.fileno()
-        if not _try_flock(fd):
-            if waiting is not None:
-                waiting(_holder_of(fd))
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        _acquire(fd, waiting)
         os.ftruncate(fd, 0)
         os.pwrite(fd, holder.encode(), 0)
         _held[key] = 1
@@ -118,15 +115,21 @@ def _try_flock(fd: int) -> bool:
 HOLDER_WRITE_WAIT_S = 2.0
 
 
-def _holder_of(fd: int) -> str:
-    """What the process holding FD's lock wrote there. It writes just after taking the lock,
-    so an empty file is read again for a moment before giving up on a name."""
+def _acquire(fd: int, waiting: Callable[[str], None] | None) -> None:
+    """Take FD's lock; when another process holds it, call WAITING once with what the holder
+    wrote there, then wait. A holder writes its name just after taking the lock, so an empty
+    file is read again for a moment (and the lock tried again: it may be free by then)."""
+    if waiting is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
     deadline = time.monotonic() + HOLDER_WRITE_WAIT_S
-    while not (text := os.pread(fd, 4096, 0).decode(errors="replace").strip()):
-        if time.monotonic() > deadline:
-            break
+    while not _try_flock(fd):
+        holder = os.pread(fd, 4096, 0).decode(errors="replace").strip()
+        if holder or time.monotonic() > deadline:
+            waiting(holder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return
         time.sleep(0.02)
-    return text
 
 
 @contextlib.contextmanager

@@ -67,3 +67,18 @@ def test_a_free_lock_calls_no_waiter_and_is_taken_again_by_its_holder(tmp_path):
     ):
         assert path.read_text() == "outer"
     assert seen == []
+
+
+def test_a_lock_freed_before_its_holder_named_itself_is_taken_without_waiting(tmp_path):
+    path = tmp_path / "cluster.lock"
+    path.touch()
+    holder = os.open(path, os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    other = threading.Timer(0.3, fcntl.flock, (holder, fcntl.LOCK_UN))
+    other.start()
+    seen = []
+    with store.locked(path, holder="dmlctl deploy (pid 2)", waiting=seen.append):
+        pass
+    other.join()
+    os.close(holder)
+    assert seen == []  # no "waiting: another dmlctl command" for a lock that was free
