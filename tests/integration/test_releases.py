@@ -132,6 +132,24 @@ def test_a_second_deploy_changes_nothing(release_lab):
         "node1": 0,
         "node2": 0,
     }, recap
+    # The node's inspection already showed every file, directory, account and link as wanted:
+    # none of their tasks reached a node (a task whose skip condition disagrees with what it
+    # writes would run on every re-deploy).
+    assert _tasks_run(release_lab.state, {"template", "copy", "file", "user", "group"}) == set()
+
+
+def _tasks_run(state: Path, actions: set[str]) -> set[tuple[str, str]]:
+    """(task, host) of every task of those modules that ran in the newest deploy."""
+    newest = max((state / "runner").glob("deploy-*"))
+    ran = set()
+    for path in newest.glob("artifacts/*/job_events/*.json"):
+        event = json.loads(path.read_text())
+        data = event.get("event_data", {})
+        if event["event"] in ("runner_on_ok", "runner_item_on_ok") and (
+            data.get("task_action", "").rpartition(".")[2] in actions
+        ):
+            ran.add((data["task"], data["host"]))
+    return ran
 
 
 def test_python_on_executors_of_another_version_fails_fast_naming_both(release_lab):
