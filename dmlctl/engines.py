@@ -7,7 +7,7 @@ them, and its ports (the role variable that sets each one; its default is the ro
 
 import contextlib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dmlctl.paths import ROLES_DIR
 
@@ -75,6 +75,8 @@ class Engine:
     services: tuple[Service, ...]
     # What the status model reads.
     settings: dict[str, Setting]
+    # Settings of every application a job starts (Spark: given to spark-submit).
+    job_conf: dict[str, str] = field(default_factory=dict)
 
     def setting(self, key: str) -> Setting:
         return self.settings[key]
@@ -95,6 +97,15 @@ SPARK = Engine(
         "python": Setting("spark_python"),
         # Unauthenticated job submission; status checks that nothing listens there.
         "rest_port": Setting("spark_master_rest_port"),
+    },
+    # A job's driver and executors compile with C1 alone, as the daemons do: a class's
+    # applications are short, and C2 compiling Spark's own code took half their CPU (the
+    # lecture's KMeans: 88 core-seconds, 43 with C1). An application's own
+    # spark.executor.extraJavaOptions come after these: -XX:TieredStopAtLevel=4 gives a long,
+    # compute-heavy one C2 back on its executors.
+    job_conf={
+        "spark.driver.defaultJavaOptions": "-XX:TieredStopAtLevel=1",
+        "spark.executor.defaultJavaOptions": "-XX:TieredStopAtLevel=1",
     },
 )
 

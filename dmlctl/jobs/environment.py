@@ -1,7 +1,6 @@
 """The environment of programs that reach the cluster outside `dmlctl submit`: a program run by
 hand after `eval "$(dmlctl env)"`, and the kernels of `dmlctl notebook`."""
 
-import shlex
 import sys
 
 from dmlctl.jobs import cluster_target, target
@@ -30,14 +29,8 @@ def cluster_environment(conn) -> dict[str, str]:
         "MASTER": ends.spark_master_url,
         "SPARK_LOCAL_IP": driver,
         # A plain `python prog.py` whose SparkSession.builder.getOrCreate() reaches the master.
-        "PYSPARK_SUBMIT_ARGS": shlex.join(
-            [
-                "--master",
-                ends.spark_master_url,
-                "--conf",
-                f"spark.driver.host={driver}",
-                "pyspark-shell",
-            ]
+        "PYSPARK_SUBMIT_ARGS": target.spark_submit_args(
+            ends.spark_master_url, {"spark.driver.host": driver}
         ),
         "DMLCTL_H2O_URL": ends.h2o_url,
         "DMLCTL_H2O_NODES": ",".join(ends.h2o_nodes),

@@ -120,17 +120,22 @@ def secret_conf_file(target: Target) -> Iterator[Path | None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def spark_submit_args(target: Target, properties_file: Path | None = None) -> str:
-    args = ["--master", target.spark_master]
+def spark_submit_args(
+    master: str, conf: dict[str, str] | None = None, properties_file: Path | None = None
+) -> str:
+    """PYSPARK_SUBMIT_ARGS for MASTER: the Spark engine's job settings, then CONF."""
+    args = ["--master", master]
     if properties_file is not None:
         args += ["--properties-file", str(properties_file)]
-    for key, value in target.spark_conf.items():
+    for key, value in {**engines.SPARK.job_conf, **(conf or {})}.items():
         args += ["--conf", f"{key}={value}"]
     return shlex.join([*args, "pyspark-shell"])
 
 
 def _spark_env(env: dict[str, str], target: Target, properties_file: Path | None) -> None:
-    env["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(target, properties_file)
+    env["PYSPARK_SUBMIT_ARGS"] = spark_submit_args(
+        target.spark_master, target.spark_conf, properties_file
+    )
     home = spark_home()
     if home:
         # The pinned pyspark's own Spark, never another SPARK_HOME of this machine.

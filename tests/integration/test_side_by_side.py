@@ -18,6 +18,8 @@ import pytest
 pytestmark = pytest.mark.integration
 
 DMLCTL = str(Path(sys.executable).parent / "dmlctl")
+# Where each worker keeps its applications' directories (spark_data_dir/work).
+SPARK_WORK = "/var/lib/spark/work"
 
 
 def _start(cluster, *args: str) -> subprocess.Popen:
@@ -124,3 +126,13 @@ def test_eight_kmeans_submits_at_once_all_succeed_side_by_side(cluster, tmp_path
     first, second = sorted(seen.values())[:2]
     assert second - first < 15, seen
     assert any(len(holding & ids) >= 2 for holding in together), together
+    # The executors compiled with C1 alone: the Spark engine's job settings reached them.
+    commands = "".join(
+        cluster.on_node(
+            node,
+            f"sudo sh -c 'head -qn1 {SPARK_WORK}/{sorted(ids)[0]}/*/stderr 2>/dev/null || true'",
+        )
+        for node in ("node2", "node3")
+    )
+    assert "Spark Executor Command" in commands, commands
+    assert '"-XX:TieredStopAtLevel=1"' in commands, commands

@@ -219,6 +219,13 @@ def test_out_that_is_a_file_is_refused(tmp_path):
 # --- where a job runs --------------------------------------------------------------------------
 
 
+# The Spark engine's job settings, first on every job's spark-submit line.
+C1_ONLY = (
+    "--conf spark.driver.defaultJavaOptions=-XX:TieredStopAtLevel=1 "
+    "--conf spark.executor.defaultJavaOptions=-XX:TieredStopAtLevel=1"
+)
+
+
 def test_local_spark_command(tmp_path):
     job = joblib.resolve_job("spark-kmeans")
     base = {"PATH": "/usr/bin", "PYSPARK_DRIVER_PYTHON": "ipython", "SPARK_HOME": "/opt/other"}
@@ -226,7 +233,7 @@ def test_local_spark_command(tmp_path):
         job, tmp_path, joblib.Target.local(), ["--k", "4"], base_env=base
     )
     assert argv == [sys.executable, "-u", "-m", "dmlctl.jobs.launch", str(job.script), "--k", "4"]
-    assert env["PYSPARK_SUBMIT_ARGS"] == "--master 'local[*]' pyspark-shell"
+    assert env["PYSPARK_SUBMIT_ARGS"] == f"--master 'local[*]' {C1_ONLY} pyspark-shell"
     assert env["PYSPARK_PYTHON"] == sys.executable
     assert "PYSPARK_DRIVER_PYTHON" not in env
     assert Path(env["SPARK_HOME"], "bin", "spark-submit").is_file()
@@ -254,7 +261,8 @@ def test_cluster_target_adds_only_urls_driver_host_and_node_data(tmp_path):
     spark = joblib.resolve_job("spark-kmeans")
     argv, env = joblib.job_command(spark, tmp_path, target, base_env={})
     assert env["PYSPARK_SUBMIT_ARGS"] == (
-        "--master spark://10.89.0.2:7077 --conf spark.driver.host=10.89.0.1 pyspark-shell"
+        f"--master spark://10.89.0.2:7077 {C1_ONLY} --conf spark.driver.host=10.89.0.1 "
+        "pyspark-shell"
     )
     assert env["PYSPARK_PYTHON"] == "python3"
     assert "SPARK_LOCAL_IP" not in env
