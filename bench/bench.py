@@ -60,10 +60,11 @@ def inventory(lab: str = LAB) -> str:
 # ---------------------------------------------------------------- figures
 
 
-# A bare typer app of dmlctl's shape: the same command names, a one-line help each.
+# A bare typer app of dmlctl's shape: the same command names, a one-line help each, printed as
+# plain text as dmlctl prints it.
 BARE_TYPER = """
 import typer
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None)
 for name in {names!r}:
     app.command(name, help="one line")(lambda: None)
 app()

@@ -35,7 +35,8 @@ def test_help_does_not_import_heavy_libraries():
         "import sys\n"
         "from dmlctl.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('pyspark', 'h2o', 'pandas', 'matplotlib', 'ansible_runner')"
+        "heavy = [m for m in ('pyspark', 'h2o', 'pandas', 'matplotlib', 'ansible_runner',"
+        " 'rich')"
         " if m in sys.modules]\n"
         "print(','.join(heavy), file=sys.stderr)\n"
     )
@@ -106,6 +107,24 @@ def test_the_root_help_lists_every_command_by_its_own_first_line():
         command = load_command(name)
         own = " ".join((command.help or "").split("\n\n")[0].split())
         assert own == line, f"{name}: cli.COMMANDS says {line!r}, the command {own!r}"
+
+
+def test_a_groups_help_lists_each_subcommand_by_its_whole_first_line(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["lab", "--help"])
+    assert caught.value.code == 0
+    listed = " ".join(capsys.readouterr().out.split())
+    assert "image Build (once) a base image that lab nodes run: Debian with systemd and sshd." in (
+        listed
+    )
+
+
+def test_an_unknown_option_is_a_plain_usage_error(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["status", "--bogus"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "Error: No such option: --bogus" in err and "Try 'dmlctl status -h' for help." in err
 
 
 def test_help_imports_no_command_module():
