@@ -100,7 +100,7 @@ SPARK = Engine(
     },
     # A job's driver and executors compile with C1 alone, as the daemons do: a class's
     # applications are short, and C2 compiling Spark's own code took half their CPU (the
-    # lecture's KMeans: 88 core-seconds, 43 with C1). An application's own
+    # lecture's KMeans: 88 core-seconds, about 45 with C1). An application's own
     # spark.executor.extraJavaOptions come after these: -XX:TieredStopAtLevel=4 gives a long,
     # compute-heavy one C2 back on its executors.
     job_conf={
