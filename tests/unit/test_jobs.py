@@ -274,6 +274,20 @@ def test_cluster_target_adds_only_urls_driver_host_and_node_data(tmp_path):
     assert "spark://" in target.describe("spark") and "54321" in target.describe("h2o")
 
 
+def test_programs_run_by_hand_get_the_same_spark_submit_line(tmp_path, monkeypatch):
+    """`dmlctl env` and `dmlctl notebook`'s kernels: master, the job settings, driver host."""
+    from dmlctl.cluster.connection import connect
+    from dmlctl.jobs.environment import cluster_environment
+
+    monkeypatch.setenv("DMLCTL_STATE_DIR", str(tmp_path))
+    inventory = Path(__file__).parent / "payloads" / "two_nodes.ini"
+    env = cluster_environment(connect(inventory))
+    assert env["PYSPARK_SUBMIT_ARGS"] == (
+        f"--master spark://127.0.0.1:7077 {C1_ONLY} --conf spark.driver.host=127.0.0.1 "
+        "pyspark-shell"
+    )
+
+
 def test_cluster_target_without_the_engine(tmp_path):
     target = joblib.Target.cluster("spark://10.89.0.2:7077", "10.89.0.1", None)
     with pytest.raises(UsageError, match="no H2O"):
