@@ -1,15 +1,16 @@
 """The `dmlctl` command: the command groups, loaded only when used, and errors as exit codes.
 
 `dmlctl --help` lists every command from COMMANDS without importing any of them; a command's
-module is imported when that command runs or shows its own help. Help and usage errors are
-click's plain text, as pip's and git's are: rendering them with rich cost 150 ms per `--help`.
+module is imported when that command runs or shows its own help. Help is click's plain text, as
+pip's and git's is: rendering it with rich cost 150 ms per `--help`. A usage error is told in two
+lines, what is wrong and where the help is, as every other error is.
 """
 
 import importlib
 import sys
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from dmlctl import __version__
 from dmlctl.errors import DmlctlError
@@ -96,10 +97,8 @@ class LazyGroup(TyperGroup):
         if cmd_name not in COMMANDS:
             return None
         if self._listing:  # the root's help: a name and its line are enough
-            import click
-
             line = COMMANDS[cmd_name][2]
-            return click.Command(cmd_name, help=line, short_help=line)
+            return TyperCommand(cmd_name, help=line, short_help=line)
         return load_command(cmd_name)
 
     def format_help(self, ctx, formatter) -> None:
@@ -137,10 +136,36 @@ def _root(
     """Deploy Apache Spark and H2O-3 clusters to lab machines, check them, submit ML jobs."""
 
 
+def _click_errors() -> tuple[type, type, type | tuple]:
+    """Click's ClickException, UsageError and NoArgsIsHelpError as typer raises them: typer 0.26+
+    carries its own copy of click, older ones use click itself; BadParameter names the right one.
+    """
+    usage_error = typer.BadParameter.__mro__[1]
+    no_args = getattr(sys.modules[usage_error.__module__], "NoArgsIsHelpError", ())
+    return usage_error.__mro__[1], usage_error, no_args
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: expected failures print one or two lines, never a traceback."""
+    click_exception, usage_error, no_args_is_help = _click_errors()
     try:
-        app(args=argv, prog_name="dmlctl")
+        # Not standalone: usage errors come here, to be told in two lines as every other error.
+        code = app(args=argv, prog_name="dmlctl", standalone_mode=False)
+    except no_args_is_help as error:  # `dmlctl lab`: the group's help, as before
+        error.show()
+        sys.exit(error.exit_code)
+    except usage_error as error:
+        from dmlctl.ui.console import print_error
+
+        path = error.ctx.command_path if error.ctx else "dmlctl"
+        print_error(f"{path}: {error.format_message()}", f"see `{path} --help`")
+        sys.exit(2)
+    except click_exception as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        sys.exit(1)
     except DmlctlError as error:
         from dmlctl.ui.console import print_error
 
@@ -151,3 +176,5 @@ def main(argv: list[str] | None = None) -> None:
 
         err.print("interrupted")
         sys.exit(130)
+    # An exit code when a command ended with typer.Exit; None when it returned.
+    sys.exit(code if type(code) is int else 0)

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+import typer
 
 from dmlctl.cli import main
 
@@ -119,12 +120,44 @@ def test_a_groups_help_lists_each_subcommand_by_its_whole_first_line(capsys):
     )
 
 
-def test_an_unknown_option_is_a_plain_usage_error(capsys):
+@pytest.mark.parametrize(
+    ("argv", "what", "where"),
+    [
+        (["status", "--bogus"], "dmlctl status: No such option: --bogus", "dmlctl status"),
+        (["submit"], "dmlctl submit: Missing argument 'job'.", "dmlctl submit"),
+        (["bogus"], "dmlctl: No such command 'bogus'.", "dmlctl"),
+        (["lab", "bogus"], "dmlctl lab: No such command 'bogus'.", "dmlctl lab"),
+    ],
+)
+def test_a_usage_error_is_two_lines_what_is_wrong_and_where_the_help_is(capsys, argv, what, where):
     with pytest.raises(SystemExit) as caught:
-        main(["status", "--bogus"])
+        main(argv)
     assert caught.value.code == 2
-    err = capsys.readouterr().err
-    assert "Error: No such option: --bogus" in err and "Try 'dmlctl status -h' for help." in err
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"error: {what}", f"  next: see `{where} --help`"]
+
+
+def test_a_group_without_a_subcommand_shows_its_help(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["lab"])
+    assert caught.value.code == 2
+    assert "Rehearsal labs" in capsys.readouterr().err
+
+
+def test_a_commands_exit_code_is_the_processs(monkeypatch):
+    from dmlctl.commands import jobs as jobs_command
+
+    def fails() -> None:
+        raise typer.Exit(3)
+
+    monkeypatch.setattr(jobs_command, "jobs", fails)
+    with pytest.raises(SystemExit) as caught:
+        main(["jobs"])
+    assert caught.value.code == 3
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
 
 
 def test_help_imports_no_command_module():
