@@ -141,8 +141,13 @@ def size_mb(value) -> int | None:
     return _role_filters().size_mib(value) or None
 
 
+# Settings the roles take as lists of command-line options.
+OPTION_LISTS = ("spark_daemon_java_opts", "h2o_java_opts", "h2o_extra_args")
+
+
 def settings_findings(inv: ClusterInventory, plans: dict[str, HostPlan]) -> list[Finding]:
-    """What is wrong in the inventory itself (no machine needed): sizes and port collisions."""
+    """What is wrong in the inventory itself (no machine needed): sizes, option lists and port
+    collisions."""
     findings = []
     for host, hp in plans.items():
         for name in ("spark_daemon_memory", "spark_worker_memory", "h2o_max_heap"):
@@ -155,6 +160,20 @@ def settings_findings(inv: ClusterInventory, plans: dict[str, HostPlan]) -> list
                         "fail",
                         f"{name}={value} is not a size",
                         "write it like 512m or 2g",
+                    )
+                )
+        for name in OPTION_LISTS:
+            value = inv.var(host, name)
+            # An INI inventory reads `h2o_java_opts=-Xss4m` as text, which the roles would join
+            # letter by letter into the service's command line.
+            if isinstance(value, str) and "{{" not in value:
+                findings.append(
+                    Finding(
+                        host,
+                        "settings",
+                        "fail",
+                        f"{name}={value} is text, not a list of options",
+                        f"write it as a list: {name}=['-Xss4m', '-XX:+UseG1GC']",
                     )
                 )
         by_port: dict[int, list[str]] = {}

@@ -195,6 +195,17 @@ def test_settings_catch_colliding_ports_and_bad_sizes_without_a_machine():
     }
 
 
+@pytest.mark.parametrize("name", plan.OPTION_LISTS)
+def test_settings_catch_options_given_as_text(name):
+    inv = _inventory(**{name: '["-Xss4m"]'})
+    [failure] = plan.settings_findings(inv, plan.plan(inv))
+    assert (failure.host, failure.check) == ("n1", "settings")
+    assert failure.detail == f'{name}=["-Xss4m"] is text, not a list of options'
+    assert failure.fix.startswith(f"write it as a list: {name}=[")
+    inv = _inventory(**{name: ["-Xss4m"]})
+    assert plan.settings_findings(inv, plan.plan(inv)) == []
+
+
 @pytest.mark.parametrize(
     ("value", "mib"), [("512m", 512), ("2g", 2048), ("1.5G", 1536), ("768", 768), ("lots", None)]
 )
