@@ -63,10 +63,14 @@ def test_a_roster_and_two_grants_at_once_all_give_working_profiles(cluster, tmp_
 
 def test_two_deploys_at_once_wait_for_each_other_and_repair_drift(cluster):
     # Drift a deploy must put back: a managed file's content, a managed directory's mode and
-    # the service account's shell (none restarts a service when put back).
+    # the service account's shell (none restarts a service when put back); services a sysadmin
+    # disabled (still running) or stopped.
     cluster.on_node("node2", "sudo sh -c 'echo \"# drift\" >> /etc/spark/workers'")
     cluster.on_node("node2", "sudo chmod 0700 /var/lib/spark")
     cluster.on_node("node2", "sudo usermod -s /bin/bash spark")
+    cluster.on_node("node1", "sudo systemctl disable -q spark-master")
+    cluster.on_node("node3", "sudo systemctl disable -q h2o-watchdog")
+    cluster.on_node("node2", "sudo systemctl stop spark-worker")
     first, second = _start(cluster, "deploy"), _start(cluster, "deploy")
     done = [_finish(first, 1800), _finish(second, 1800)]
     assert [d.returncode for d in done] == [0, 0], [d.stderr[-2000:] for d in done]
@@ -75,6 +79,9 @@ def test_two_deploys_at_once_wait_for_each_other_and_repair_drift(cluster):
     assert "drift" not in cluster.on_node("node2", "cat /etc/spark/workers")
     assert cluster.on_node("node2", "stat -c %a /var/lib/spark") == "750"
     assert cluster.on_node("node2", "getent passwd spark").endswith(":/usr/sbin/nologin")
+    assert cluster.on_node("node1", "systemctl is-enabled spark-master") == "enabled"
+    assert cluster.on_node("node3", "systemctl is-enabled h2o-watchdog") == "enabled"
+    assert cluster.on_node("node2", "systemctl is-active spark-worker") == "active"
 
 
 def _watch_spark_apps(master_json: str, stop: threading.Event, seen: dict, together: list) -> None:
