@@ -145,6 +145,19 @@ def test_a_group_without_a_subcommand_shows_its_help(capsys):
     assert "Rehearsal labs" in capsys.readouterr().err
 
 
+def test_a_commands_abort_is_one_line_and_exit_1(monkeypatch, capsys):
+    from dmlctl.commands import jobs as jobs_command
+
+    def refuses() -> None:  # as typer.confirm(..., abort=True) does on "no"
+        raise typer.Abort()
+
+    monkeypatch.setattr(jobs_command, "jobs", refuses)
+    with pytest.raises(SystemExit) as caught:
+        main(["jobs"])
+    assert caught.value.code == 1
+    assert capsys.readouterr().err == "Aborted!\n"
+
+
 def test_a_commands_exit_code_is_the_processs(monkeypatch):
     from dmlctl.commands import jobs as jobs_command
 
