@@ -141,8 +141,12 @@ def size_mb(value) -> int | None:
     return _role_filters().size_mib(value) or None
 
 
-# Settings the roles take as lists of command-line options.
-OPTION_LISTS = ("spark_daemon_java_opts", "h2o_java_opts", "h2o_extra_args")
+# Settings the roles take as lists of command-line options, each with a list to show.
+OPTION_LISTS = {
+    "spark_daemon_java_opts": "['-XX:TieredStopAtLevel=1', '-Xss4m']",
+    "h2o_java_opts": "['-Xss4m', '-XX:+UseG1GC']",
+    "h2o_extra_args": "['-nthreads', '2']",
+}
 
 
 def settings_findings(inv: ClusterInventory, plans: dict[str, HostPlan]) -> list[Finding]:
@@ -162,7 +166,7 @@ def settings_findings(inv: ClusterInventory, plans: dict[str, HostPlan]) -> list
                         "write it like 512m or 2g",
                     )
                 )
-        for name in OPTION_LISTS:
+        for name, example in OPTION_LISTS.items():
             value = inv.var(host, name)
             # An INI inventory reads `h2o_java_opts=-Xss4m` as text, which the roles would join
             # letter by letter into the service's command line.
@@ -173,7 +177,7 @@ def settings_findings(inv: ClusterInventory, plans: dict[str, HostPlan]) -> list
                         "settings",
                         "fail",
                         f"{name}={value} is text, not a list of options",
-                        f"write it as a list: {name}=['-Xss4m', '-XX:+UseG1GC']",
+                        f"write it as a list: {name}={example}",
                     )
                 )
         by_port: dict[int, list[str]] = {}

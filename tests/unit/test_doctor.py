@@ -201,7 +201,7 @@ def test_settings_catch_options_given_as_text(name):
     [failure] = plan.settings_findings(inv, plan.plan(inv))
     assert (failure.host, failure.check) == ("n1", "settings")
     assert failure.detail == f'{name}=["-Xss4m"] is text, not a list of options'
-    assert failure.fix.startswith(f"write it as a list: {name}=[")
+    assert failure.fix == f"write it as a list: {name}={plan.OPTION_LISTS[name]}"
     inv = _inventory(**{name: ["-Xss4m"]})
     assert plan.settings_findings(inv, plan.plan(inv)) == []
 
